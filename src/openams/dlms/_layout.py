@@ -1,0 +1,388 @@
+"""Layouts: how a notification body maps to named values, and the precompiled fast path.
+
+A list decoder (Aidon, Kaifa, Kamstrup, the generic OBIS decoder) looks at the *shape* of a
+data-notification and writes a :class:`Plan`: for each output value, which leaf of the A-XDR
+tree holds it, how to convert it (scale, unit, text, date-time), and which leaves the decision
+depended on (OBIS codes, list identifiers, scaler/unit pairs). The plan never looks at the
+value leaves themselves, so it holds for every push of the same shape.
+
+Meters send the same list again and again, so after the first push a :class:`Template` is
+compiled from the plan: one ``struct`` format that unpacks every leaf of the whole APDU in one
+call, and a mask over the bytes that must not change (every tag and length byte, the constant
+leaves). A later push of the same length is checked against the mask in one big-integer
+operation and, if it matches, unpacked with the precompiled format. Because every tag and
+length byte sits at the same offset, the A-XDR parse of a matching push is identical to the
+first one's, and so is the plan: the fast path and the tree decoder give the same result.
+
+Invariants:
+    * :func:`execute` is the only place raw leaf values become output values, for both paths.
+    * A template matches only APDUs whose tag, length and constant bytes are all equal.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from ._axdr import MAX_DEPTH, DataType, decode_length
+from ._cosem_datetime import datetime_from_cosem
+from ._errors import ApduError
+
+__all__ = [
+    "CONV_DATETIME",
+    "CONV_NUMBER",
+    "CONV_RAW",
+    "CONV_TEXT",
+    "Node",
+    "Plan",
+    "PlanItem",
+    "Scan",
+    "Template",
+    "compile_template",
+    "execute",
+    "scan_notification",
+]
+
+CONV_NUMBER = 0
+CONV_TEXT = 1
+CONV_DATETIME = 2
+CONV_RAW = 3
+
+# struct codes of the fixed-size leaves
+_CODES: dict[int, str] = {
+    DataType.BOOLEAN: "?",
+    DataType.DOUBLE_LONG: "i",
+    DataType.DOUBLE_LONG_UNSIGNED: "I",
+    DataType.BCD: "b",
+    DataType.INTEGER: "b",
+    DataType.LONG: "h",
+    DataType.UNSIGNED: "B",
+    DataType.LONG_UNSIGNED: "H",
+    DataType.LONG64: "q",
+    DataType.LONG64_UNSIGNED: "Q",
+    DataType.ENUM: "B",
+    DataType.FLOAT32: "f",
+    DataType.FLOAT64: "d",
+}
+_SIZES = {tag: struct.calcsize(">" + code) for tag, code in _CODES.items()}
+_OCTETS = {DataType.DATE_TIME: 12, DataType.DATE: 5, DataType.TIME: 4}
+_STRINGS = frozenset(
+    {DataType.OCTET_STRING, DataType.VISIBLE_STRING, DataType.UTF8_STRING, DataType.BIT_STRING}
+)
+_TYPES = {int(t): t for t in DataType}
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    """A node of the scanned body: a container with ``items`` or a leaf with ``index``."""
+
+    type: DataType
+    items: tuple[Node, ...] = ()
+    index: int = -1
+
+    @property
+    def is_container(self) -> bool:
+        """Array or structure."""
+        return self.index < 0
+
+
+@dataclass(slots=True)
+class Scan:
+    """The leaves of a data-notification in depth-first order.
+
+    Attributes:
+        apdu: The APDU scanned.
+        body: The root node of the notification body.
+        values: The raw value of each leaf: int, float, bool, bytes (strings are bytes).
+        spans: ``(type, content start, content end)`` of each leaf within ``apdu``.
+        header_span: Where the 12 header date-time bytes are, if present.
+    """
+
+    apdu: bytes
+    body: Node
+    values: list[Any]
+    spans: list[tuple[int, int, int]]
+    header_span: tuple[int, int] | None
+
+
+def scan_notification(apdu: bytes) -> Scan:
+    """Scan a plain data-notification APDU into leaves (the tree shape kept in nodes).
+
+    Raises:
+        ApduError: malformed APDU.
+    """
+    if len(apdu) < 7 or apdu[0] != 0x0F:
+        raise ApduError("not a data-notification APDU", offset=0)
+    marker = apdu[5]
+    if marker == 0x00:
+        header, pos = None, 6
+    elif marker == 0x0C:
+        header, pos = (6, 18), 18
+    elif marker == 0x09 and apdu[6] == 0x0C:
+        header, pos = (7, 19), 19
+    else:
+        raise ApduError(
+            f"data-notification date-time field starts with 0x{marker:02x}", offset=5
+        )
+    if pos > len(apdu):
+        raise ApduError("data-notification date-time truncated", offset=5, tag="date-time")
+    values: list[Any] = []
+    spans: list[tuple[int, int, int]] = []
+    body, end = _scan(apdu, pos, values, spans, 0)
+    if end != len(apdu):
+        raise ApduError(f"{len(apdu) - end} bytes after the notification body", offset=end)
+    return Scan(apdu, body, values, spans, header)
+
+
+def _scan(
+    buf: bytes, pos: int, values: list[Any], spans: list[tuple[int, int, int]], depth: int
+) -> tuple[Node, int]:
+    if pos >= len(buf):
+        raise ApduError("data tag missing: input ends", offset=pos)
+    tag = buf[pos]
+    dtype = _TYPES.get(tag)
+    if dtype is None:
+        raise ApduError(f"unknown A-XDR data type tag 0x{tag:02x}", offset=pos, tag=tag)
+    start = pos + 1
+    if dtype is DataType.ARRAY or dtype is DataType.STRUCTURE:
+        if depth >= MAX_DEPTH:
+            raise ApduError(f"nesting deeper than {MAX_DEPTH}", offset=pos, tag=tag)
+        count, cur = decode_length(buf, start)
+        if count > len(buf) - cur:
+            raise ApduError(f"{dtype.label} of {count} elements cannot fit", offset=pos, tag=tag)
+        items = []
+        for _ in range(count):
+            node, cur = _scan(buf, cur, values, spans, depth + 1)
+            items.append(node)
+        return Node(dtype, tuple(items)), cur
+    if dtype is DataType.NULL_DATA:
+        end = start
+        value: Any = None
+    elif dtype in _SIZES:
+        end = start + _SIZES[dtype]
+        if end > len(buf):
+            raise ApduError(f"{dtype.label} truncated", offset=pos, tag=tag)
+        value = struct.unpack_from(">" + _CODES[dtype], buf, start)[0]
+    else:
+        size = _OCTETS.get(dtype)
+        if size is None:
+            size, start = decode_length(buf, start)
+            if dtype is DataType.BIT_STRING:
+                size = (size + 7) // 8
+        end = start + size
+        if end > len(buf):
+            raise ApduError(f"{dtype.label} of {size} bytes truncated", offset=pos, tag=tag)
+        value = bytes(buf[start:end])
+    index = len(values)
+    values.append(value)
+    spans.append((dtype, start, end))
+    return Node(dtype, index=index), end
+
+
+@dataclass(frozen=True, slots=True)
+class PlanItem:
+    """One output value: ``key`` from leaf ``leaf``, converted by ``conv``.
+
+    For numbers the value is ``raw * multiplier`` or ``raw / divisor`` (a scaler of -1 gives
+    divisor 10), so integers stay integers unless a negative scaler applies.
+    """
+
+    key: str
+    leaf: int
+    conv: int = CONV_NUMBER
+    multiplier: int = 1
+    divisor: int = 1
+    unit: str | None = None
+
+    @classmethod
+    def scaled(cls, key: str, leaf: int, scaler: int, unit: str | None) -> PlanItem:
+        """A number scaled by ``10**scaler``."""
+        if scaler >= 0:
+            return cls(key, leaf, CONV_NUMBER, 10**scaler, 1, unit)
+        return cls(key, leaf, CONV_NUMBER, 1, 10**-scaler, unit)
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """What a list decoder decided for one shape of push.
+
+    Attributes:
+        layout: ``aidon``, ``kaifa``, ``kamstrup``, ``obis``...
+        list_id: The list version identifier (``AIDON_V0001``), if the push has one.
+        manufacturer: The manufacturer the layout identifies, if any.
+        items: The output values in push order.
+        const_leaves: Leaves the decision depended on; they must match for a template.
+        trust_deviation: Read date-times with their stated deviation (see _cosem_datetime).
+        meter_id_key: Key of the meter identifier among the items.
+        meter_type_key: Key of the meter type among the items.
+        clock_key: Key of the meter clock among the items.
+    """
+
+    layout: str
+    list_id: str | None
+    manufacturer: str | None
+    items: tuple[PlanItem, ...]
+    const_leaves: frozenset[int] = field(default_factory=frozenset)
+    trust_deviation: bool = True
+    meter_id_key: str | None = None
+    meter_type_key: str | None = None
+    clock_key: str | None = None
+
+
+def _text(raw: Any) -> Any:
+    if isinstance(raw, bytes):
+        if raw.isascii() and raw.decode("ascii").isprintable():
+            return raw.decode("ascii")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            return raw.hex()
+        return text if text.isprintable() else raw.hex()
+    return raw
+
+
+def execute(
+    items: tuple[tuple[str, int, int, int, int, str | None], ...],
+    raw: tuple[Any, ...] | list[Any],
+    tz: tzinfo,
+    trust_deviation: bool,
+) -> dict[str, tuple[Any, str | None]]:
+    """Turn raw leaf values into ``{key: (value, unit)}`` following compiled plan items.
+
+    Raises:
+        ApduError: a date-time leaf is malformed.
+    """
+    out: dict[str, tuple[Any, str | None]] = {}
+    for key, pos, conv, mul, div, unit in items:
+        value = raw[pos]
+        if conv == CONV_NUMBER:
+            if value is None or isinstance(value, bytes | bool):
+                pass
+            elif div != 1:
+                value = value / div
+            elif mul != 1:
+                value = value * mul
+        elif conv == CONV_TEXT:
+            value = _text(value)
+        elif conv == CONV_DATETIME:
+            if isinstance(value, bytes) and len(value) == 12:
+                value = datetime_from_cosem(value, tz, trust_deviation)
+            else:
+                value = _text(value)
+        out[key] = (value, unit)
+    return out
+
+
+def plan_rows(plan: Plan) -> tuple[tuple[str, int, int, int, int, str | None], ...]:
+    """The plan's items as plain tuples indexed by leaf (the tree path)."""
+    return tuple((i.key, i.leaf, i.conv, i.multiplier, i.divisor, i.unit) for i in plan.items)
+
+
+@dataclass(frozen=True, slots=True)
+class Template:
+    """A compiled layout: verify with ``mask``/``const``, unpack with ``unpacker``.
+
+    Attributes:
+        length: APDU length this template is for.
+        mask: Big-endian integer with 0xFF over every byte that must match.
+        const: The APDU's bytes under the mask.
+        unpacker: Unpacks every leaf with content, and the header date-time, in one call.
+        rows: Plan items re-indexed to positions in the unpacked tuple.
+        header_pos: Position of the header date-time in the unpacked tuple, or -1.
+        plan: The plan this template was compiled from.
+    """
+
+    length: int
+    mask: int
+    const: int
+    unpacker: struct.Struct
+    rows: tuple[tuple[str, int, int, int, int, str | None], ...]
+    header_pos: int
+    plan: Plan
+
+    def match(self, apdu: bytes) -> tuple[Any, ...] | None:
+        """The unpacked leaves if ``apdu`` has this template's shape, else ``None``."""
+        if int.from_bytes(apdu, "big") & self.mask != self.const:
+            return None
+        return self.unpacker.unpack(apdu)
+
+
+def compile_template(scan: Scan, plan: Plan) -> Template:
+    """Compile the fast path for the shape of ``scan`` as decided by ``plan``."""
+    apdu = scan.apdu
+    n = len(apdu)
+    mask = bytearray(b"\xff" * n)
+    fields: list[tuple[int, int, str]] = []  # (start, end, code) in order of offset
+    positions: dict[int, int] = {}
+    header_pos = -1
+    segments: list[tuple[int, int, str, int]] = []  # start, end, code, leaf (-2 header)
+    mask[1:5] = b"\x00" * 4  # long-invoke-id-and-priority varies
+    if scan.header_span is not None:
+        s, e = scan.header_span
+        mask[s:e] = b"\x00" * (e - s)
+        segments.append((s, e, "12s", -2))
+    for leaf, (dtype, start, end) in enumerate(scan.spans):
+        if start == end:
+            continue  # null-data or an empty string: nothing to unpack
+        code = _CODES.get(dtype) or f"{end - start}s"
+        segments.append((start, end, code, leaf))
+        if leaf not in plan.const_leaves:
+            mask[start:end] = b"\x00" * (end - start)
+    segments.sort()
+    fmt = [">"]
+    cursor = 0
+    for index, (start, end, code, leaf) in enumerate(segments):
+        if start > cursor:
+            fmt.append(f"{start - cursor}x")
+        fmt.append(code)
+        cursor = end
+        fields.append((start, end, code))
+        if leaf == -2:
+            header_pos = index
+        else:
+            positions[leaf] = index
+    if cursor < n:
+        fmt.append(f"{n - cursor}x")
+    unpacker = struct.Struct("".join(fmt))
+    rows = []
+    missing = len(segments)
+    extra: list[Any] = []
+    for item in plan.items:
+        pos = positions.get(item.leaf)
+        if pos is None:  # a leaf without content (null-data, empty string): a constant
+            pos = missing + len(extra)
+            extra.append(scan.values[item.leaf])
+        rows.append((item.key, pos, item.conv, item.multiplier, item.divisor, item.unit))
+    if extra:
+        # Leaves without content are appended after the unpacked values by a wrapper struct.
+        unpacker = _PaddedStruct(unpacker.format, tuple(extra))
+    mask_int = int.from_bytes(mask, "big")
+    return Template(
+        n,
+        mask_int,
+        int.from_bytes(apdu, "big") & mask_int,
+        unpacker,
+        tuple(rows),
+        header_pos,
+        plan,
+    )
+
+
+class _PaddedStruct(struct.Struct):
+    """A struct whose unpack appends constant values (for leaves without content)."""
+
+    def __init__(self, fmt: str | bytes, tail: tuple[Any, ...]) -> None:
+        super().__init__(fmt)
+        self._tail = tail
+
+    def unpack(self, buffer: Any, /) -> tuple[Any, ...]:
+        return super().unpack(buffer) + self._tail
+
+
+def header_time(raw: bytes | None, tz: tzinfo, trust_deviation: bool) -> datetime | None:
+    """The data-notification date-time, decoded with the layout's rule."""
+    if raw is None:
+        return None
+    return datetime_from_cosem(raw, tz, trust_deviation)

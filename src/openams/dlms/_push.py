@@ -1,0 +1,350 @@
+"""From the bytes of one push to a :class:`Push`: unframe, decrypt, decode, map the list.
+
+Framing is recognised by its first bytes: ``7E`` HDLC (one or more frames, segmented or
+carrying general-block-transfer blocks), ``68`` M-Bus long frames, ``00 01`` the IEC 62056-47
+wrapper, ``E6 E7 00`` / ``E6 E6 00`` a bare LLC PDU, and otherwise a raw APDU.
+
+Invariants:
+    * The only exceptions raised for bad input are :class:`DlmsError` subclasses.
+    * Input longer than ``max_push_size`` is refused before any parsing.
+    * A ciphered push yields a :class:`Push` only after its tag verified (when it has one).
+    * A body no list decoder maps gives a :class:`Push` with ``layout == "unknown"`` and the
+      decoded A-XDR tree in ``tree``; it is never an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any
+
+from ._apdu import (
+    CIPHERING_TAGS,
+    TAG_DATA_NOTIFICATION,
+    TAG_GENERAL_BLOCK_TRANSFER,
+    decode_ciphered_apdu,
+    decode_data_notification,
+    decode_general_block_transfer,
+    reassemble_blocks,
+)
+from ._axdr import Data
+from ._cosem_datetime import zone
+from ._errors import ApduError, DlmsError, FrameError, InputTooLarge, MissingKeyError
+from ._hdlc import LLC_CLIENT, LLC_SERVER, decode_hdlc_frames
+from ._layout import Template, compile_template, execute, header_time, plan_rows, scan_notification
+from ._lists import manufacturer_from_system_title, plan_for
+from ._mbus import decode_mbus_frames
+from ._security import SecuritySuite, security_label
+from ._wrapper import WRAPPER_VERSION, decode_wrapper_frame
+
+__all__ = [
+    "DEFAULT_MAX_PUSH_SIZE",
+    "KeyPair",
+    "Measurement",
+    "Push",
+    "PushDecoder",
+    "unframe",
+]
+
+#: Upper bound on the bytes of one push (all its frames); real pushes are below 2 kB.
+DEFAULT_MAX_PUSH_SIZE = 64 * 1024
+
+Measurement = tuple[Any, str | None]
+"""A value and its unit symbol (``None`` for text, date-times and unscaled values)."""
+
+
+@dataclass(frozen=True, slots=True)
+class KeyPair:
+    """The keys of one meter.
+
+    Attributes:
+        ek: Block cipher (encryption) key, global unicast. [16 bytes]
+        ak: Authentication key. [16 bytes]
+    """
+
+    ek: bytes
+    ak: bytes | None = None
+
+
+KeyLookup = Callable[[bytes], KeyPair | None]
+"""Returns the keys of the meter with this system title, or ``None``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Push:
+    """One decoded push.
+
+    Attributes:
+        framing: ``hdlc``, ``mbus``, ``wrapper``, ``llc`` or ``apdu``.
+        layout: ``aidon``, ``kaifa``, ``kamstrup``, ``obis`` (generic) or ``unknown``.
+        list_id: The list version identifier, such as ``AIDON_V0001``.
+        manufacturer: From the list layout, else from the system title's FLAG identifier.
+        meter_id: The meter's identifier (GS1 number or serial), if the list carries it.
+        meter_type: The meter type, if the list carries it.
+        system_title: The sender's system title (ciphered pushes).
+        invocation_counter: The frame counter (ciphered pushes).
+        security_control: The security control byte (ciphered pushes).
+        time: The meter clock carried in the list, else the notification's date-time.
+        header_time: The data-notification's own date-time.
+        values: ``{OBIS "A-B:C.D.E.F": (value, unit)}`` in base units with scalers applied.
+        tree: The decoded body when ``layout == "unknown"``.
+    """
+
+    framing: str
+    layout: str
+    list_id: str | None
+    manufacturer: str | None
+    meter_id: str | None
+    meter_type: str | None
+    system_title: bytes | None
+    invocation_counter: int | None
+    security_control: int | None
+    time: datetime | None
+    header_time: datetime | None
+    values: dict[str, Measurement] = field(default_factory=dict)
+    tree: Data | None = None
+
+    @property
+    def security(self) -> str:
+        """``none``, ``auth``, ``enc`` or ``auth+enc``."""
+        return security_label(self.security_control)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary (date-times ISO 8601, bytes hex)."""
+        values = {}
+        for key, (value, unit) in self.values.items():
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            values[key] = {"value": value, "unit": unit}
+        return {
+            "framing": self.framing,
+            "layout": self.layout,
+            "manufacturer": self.manufacturer,
+            "list_id": self.list_id,
+            "meter_id": self.meter_id,
+            "meter_type": self.meter_type,
+            "system_title": self.system_title.hex() if self.system_title else None,
+            "invocation_counter": self.invocation_counter,
+            "security": self.security,
+            "time": self.time.isoformat() if self.time else None,
+            "header_time": self.header_time.isoformat() if self.header_time else None,
+            "values": values,
+        }
+
+
+def _strip_llc(info: bytes) -> bytes:
+    head = info[:3]
+    if head == LLC_SERVER or head == LLC_CLIENT:
+        return info[3:]
+    return info
+
+
+def _join_blocks(apdus: list[bytes]) -> bytes:
+    if apdus[0][:1] != bytes((TAG_GENERAL_BLOCK_TRANSFER,)):
+        if len(apdus) != 1:
+            raise FrameError(f"input holds {len(apdus)} pushes; give one push per input")
+        return apdus[0]
+    blocks = []
+    for apdu in apdus:
+        if apdu[:1] != bytes((TAG_GENERAL_BLOCK_TRANSFER,)):
+            raise ApduError("general-block-transfer interrupted by another APDU")
+        blocks.append(decode_general_block_transfer(apdu))
+    return reassemble_blocks(blocks)
+
+
+def unframe(data: bytes) -> tuple[str, bytes]:
+    """Recognise the framing of one push and return ``(framing, APDU)``.
+
+    Raises:
+        FrameError: broken framing.
+        ApduError: a malformed general-block-transfer.
+    """
+    if not data:
+        raise FrameError("empty input", offset=0)
+    first = data[0]
+    if first == 0x7E:
+        frames = decode_hdlc_frames(data)
+        messages: list[bytes] = []
+        pending = b""
+        for frame in frames:
+            pending += frame.info
+            if not frame.segmented:
+                messages.append(_strip_llc(pending))
+                pending = b""
+        if pending:
+            raise FrameError("segmented HDLC push ends before its last frame", offset=len(data))
+        messages = [m for m in messages if m]
+        if not messages:
+            raise FrameError("HDLC frames carry no information field", offset=0)
+        return "hdlc", _join_blocks(messages)
+    if first == 0x68:
+        _, apdu = decode_mbus_frames(data)
+        return "mbus", apdu
+    if data[:3] in (LLC_SERVER, LLC_CLIENT):
+        return "llc", _join_blocks([data[3:]])
+    if len(data) >= 8 and int.from_bytes(data[:2], "big") == WRAPPER_VERSION:
+        frame, end = decode_wrapper_frame(data)
+        if end != len(data):
+            raise FrameError(f"{len(data) - end} bytes after the wrapper frame", offset=end)
+        return "wrapper", frame.apdu
+    return "apdu", _join_blocks([data])
+
+
+class PushDecoder:
+    """Decodes pushes; keeps the per-key ciphers and the compiled list layouts between calls.
+
+    Args:
+        tz: Zone (name or tzinfo) for meters that send local time without a usable offset.
+        keys: Looks up the keys of a system title, for ciphered pushes.
+        max_push_size: Larger inputs are refused. [bytes]
+        max_templates: Bound on the compiled layouts kept.
+    """
+
+    def __init__(
+        self,
+        *,
+        tz: str | tzinfo = "Europe/Oslo",
+        keys: KeyLookup | None = None,
+        max_push_size: int = DEFAULT_MAX_PUSH_SIZE,
+        max_templates: int = 1024,
+    ) -> None:
+        self.tz: tzinfo = zone(tz) if isinstance(tz, str) else tz
+        self._keys = keys
+        self.max_push_size = max_push_size
+        self._max_templates = max_templates
+        self._templates: dict[int, list[Template]] = {}
+        self._template_count = 0
+        self._suite = SecuritySuite()
+
+    def decode(self, data: bytes, *, keys: KeyPair | None = None) -> Push:
+        """Decode one push (all its frames).
+
+        Args:
+            data: The bytes of the push as received.
+            keys: Keys to use instead of the lookup given to the constructor.
+
+        Raises:
+            FrameError: broken framing or checksums.
+            ApduError: a malformed or unsupported APDU.
+            MissingKeyError: a ciphered push and no key for its system title.
+            DecryptionError: the authentication tag does not verify.
+        """
+        if len(data) > self.max_push_size:
+            raise InputTooLarge(
+                f"push of {len(data)} bytes exceeds the limit of {self.max_push_size}"
+            )
+        framing, apdu = unframe(bytes(data))
+        return self.decode_apdu(apdu, framing=framing, keys=keys)
+
+    def decode_apdu(self, apdu: bytes, *, framing: str = "apdu", keys: KeyPair | None = None) -> Push:
+        """Decode one APDU (plain data-notification or a ciphering envelope around one)."""
+        if not apdu:
+            raise ApduError("empty APDU", offset=0)
+        system_title = None
+        invocation_counter = None
+        security_control = None
+        if apdu[0] in CIPHERING_TAGS:
+            envelope = decode_ciphered_apdu(apdu)
+            system_title = envelope.system_title
+            invocation_counter = envelope.invocation_counter
+            security_control = envelope.security_control
+            pair = keys if keys is not None else (self._keys(system_title) if self._keys else None)
+            if pair is None:
+                raise MissingKeyError(
+                    f"no key for system title {system_title.hex()}", system_title=system_title
+                )
+            apdu = self._suite.decrypt(envelope, pair.ek, pair.ak)
+            if not apdu:
+                raise ApduError("ciphered content is empty", offset=0)
+        if apdu[0] != TAG_DATA_NOTIFICATION:
+            raise ApduError(
+                f"APDU tag 0x{apdu[0]:02x} is not a data-notification", offset=0, tag=apdu[0]
+            )
+        return self._notification(apdu, framing, system_title, invocation_counter, security_control)
+
+    def _notification(
+        self,
+        apdu: bytes,
+        framing: str,
+        system_title: bytes | None,
+        invocation_counter: int | None,
+        security_control: int | None,
+    ) -> Push:
+        template = None
+        raw: Any = None
+        for candidate in self._templates.get(len(apdu), ()):
+            raw = candidate.match(apdu)
+            if raw is not None:
+                template = candidate
+                break
+        if template is None:
+            scan = scan_notification(apdu)
+            plan = plan_for(scan)
+            if plan is None:
+                notification = decode_data_notification(apdu)
+                return Push(
+                    framing,
+                    "unknown",
+                    None,
+                    manufacturer_from_system_title(system_title),
+                    None,
+                    None,
+                    system_title,
+                    invocation_counter,
+                    security_control,
+                    header_time(notification.date_time, self.tz, True),
+                    header_time(notification.date_time, self.tz, True),
+                    {},
+                    notification.body,
+                )
+            template = self._remember(scan, plan)
+            raw = scan.values
+            rows = plan_rows(plan)
+            span = scan.header_span
+            head_raw = apdu[span[0] : span[1]] if span else None
+        else:
+            plan = template.plan
+            rows = template.rows
+            head_raw = raw[template.header_pos] if template.header_pos >= 0 else None
+        trust = plan.trust_deviation
+        values = execute(rows, raw, self.tz, trust)
+        head = header_time(head_raw, self.tz, trust)
+        clock = values[plan.clock_key][0] if plan.clock_key else None
+        meter_id = values[plan.meter_id_key][0] if plan.meter_id_key else None
+        meter_type = values[plan.meter_type_key][0] if plan.meter_type_key else None
+        return Push(
+            framing,
+            plan.layout,
+            plan.list_id,
+            plan.manufacturer or manufacturer_from_system_title(system_title),
+            meter_id if isinstance(meter_id, str) else None,
+            meter_type if isinstance(meter_type, str) else None,
+            system_title,
+            invocation_counter,
+            security_control,
+            clock if isinstance(clock, datetime) else head,
+            head,
+            values,
+        )
+
+    def _remember(self, scan: Any, plan: Any) -> Template:
+        template = compile_template(scan, plan)
+        if self._template_count >= self._max_templates:
+            self._templates.clear()
+            self._template_count = 0
+        self._templates.setdefault(template.length, []).append(template)
+        self._template_count += 1
+        return template
+
+
+def decode_push(data: bytes, *, keys: KeyPair | None = None, tz: str = "Europe/Oslo") -> Push:
+    """Decode one push with a fresh decoder (convenient; reuse a :class:`PushDecoder` for speed).
+
+    Raises:
+        DlmsError: the push cannot be decoded; see :meth:`PushDecoder.decode`.
+    """
+    return PushDecoder(tz=tz).decode(data, keys=keys)
+
+
+_ = DlmsError  # re-exported for callers catching everything this module raises
