@@ -139,6 +139,8 @@ class DecodedPush:
     date_time: datetime | None
     """Header date-time as gurux reads it (``None`` when absent)."""
     security_control: int | None
+    """Security fields of a ciphered push, read by gurux's translator; ``None`` for plain
+    pushes and for ciphered pushes spread over several frames."""
     system_title: bytes | None
     invocation_counter: int | None
 
@@ -286,7 +288,8 @@ def decode_push(frame: bytes, ek: bytes | None = None, ak: bytes | None = None) 
 
 def decode_push_typed(frame: bytes, ek: bytes | None = None, ak: bytes | None = None) -> Typed:
     """Decode a push to a typed tree of its body (same form :func:`encode_push` takes)."""
-    return _decode(frame, ek, ak, typed=True).body  # type: ignore[no-any-return]
+    body: Typed = _decode(frame, ek, ak, typed=True).body
+    return body
 
 
 def decode_push_info(

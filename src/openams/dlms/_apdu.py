@@ -187,6 +187,30 @@ def _octets(apdu: bytes, pos: int, what: str) -> tuple[bytes, int]:
 _SC_IC = struct.Struct(">BI")
 
 
+def split_glo_ciphering(apdu: bytes) -> tuple[bytes, int, int, bytes] | None:
+    """``(system title, SC, IC, payload)`` of a well-formed general-glo/ded-ciphering APDU.
+
+    The fast path for the common case (8-byte title, 1..3-byte length); ``None`` for anything
+    else, which :func:`decode_ciphered_apdu` then reads or reports.
+    """
+    n = len(apdu)
+    if n < 16 or apdu[1] != 8 or (apdu[0] != 0xDB and apdu[0] != 0xDC):
+        return None
+    first = apdu[10]
+    if first < 0x80:
+        length, pos = first, 11
+    elif first == 0x81:
+        length, pos = apdu[11], 12
+    elif first == 0x82:
+        length, pos = (apdu[11] << 8) | apdu[12], 13
+    else:
+        return None
+    if length < 5 or pos + length != n:
+        return None
+    sc, ic = _SC_IC.unpack_from(apdu, pos)
+    return apdu[2:10], sc, ic, apdu[pos + 5 :]
+
+
 def decode_ciphered_apdu(apdu: bytes) -> CipheredApdu:
     """Decode the envelope of a ciphered APDU (the content stays ciphered).
 
@@ -196,6 +220,9 @@ def decode_ciphered_apdu(apdu: bytes) -> CipheredApdu:
     if not apdu or apdu[0] not in CIPHERING_TAGS:
         raise ApduError("not a ciphered APDU", offset=0, tag=apdu[0] if apdu else None)
     tag = apdu[0]
+    fast = split_glo_ciphering(apdu)
+    if fast is not None:
+        return CipheredApdu(tag, *fast)
     extra: dict[str, bytes | None] = {}
     if tag == TAG_GENERAL_CIPHERING:
         pos = 1

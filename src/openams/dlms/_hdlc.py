@@ -37,6 +37,7 @@ __all__ = [
     "LLC_CLIENT",
     "LLC_SERVER",
     "HdlcFrame",
+    "single_frame_info",
     "crc16_x25",
     "decode_hdlc_frame",
     "decode_hdlc_frames",
@@ -123,6 +124,19 @@ def _address_end(buf: bytes, pos: int, limit: int, frame_at: int, which: str) ->
     raise FrameError(f"malformed HDLC {which} address", offset=frame_at, tag="address")
 
 
+_HCS_OK: dict[bytes, bool] = {}  # headers recur push after push: verify each once
+
+
+def _hcs_ok(header_and_hcs: bytes) -> bool:
+    ok = _HCS_OK.get(header_and_hcs)
+    if ok is None:
+        ok = crc16_x25(header_and_hcs[:-2]) == int.from_bytes(header_and_hcs[-2:], "little")
+        if len(_HCS_OK) > 4096:
+            _HCS_OK.clear()
+        _HCS_OK[header_and_hcs] = ok
+    return ok
+
+
 def decode_hdlc_frame(buf: bytes, offset: int = 0) -> tuple[HdlcFrame, int]:
     """Decode the frame whose opening flag is at ``offset``.
 
@@ -132,10 +146,11 @@ def decode_hdlc_frame(buf: bytes, offset: int = 0) -> tuple[HdlcFrame, int]:
     Raises:
         FrameError: missing flags, a length that does not fit, or a bad HCS/FCS.
     """
-    if offset >= len(buf) or buf[offset] != FLAG:
+    n = len(buf)
+    if offset + 3 > n or buf[offset] != FLAG:
+        if offset < n and buf[offset] == FLAG:
+            raise FrameError("HDLC frame truncated in its format field", offset=offset)
         raise FrameError("HDLC frame must start with flag 0x7E", offset=offset, tag="flag")
-    if offset + 3 > len(buf):
-        raise FrameError("HDLC frame truncated in its format field", offset=offset)
     fmt = (buf[offset + 1] << 8) | buf[offset + 2]
     if fmt >> 12 != 0xA:
         raise FrameError(
@@ -143,9 +158,9 @@ def decode_hdlc_frame(buf: bytes, offset: int = 0) -> tuple[HdlcFrame, int]:
         )
     length = fmt & 0x7FF
     close = offset + 1 + length
-    if close >= len(buf):
+    if close >= n:
         raise FrameError(
-            f"HDLC frame declares {length} bytes but only {len(buf) - offset - 1} follow",
+            f"HDLC frame declares {length} bytes but only {n - offset - 1} follow",
             offset=offset,
             tag="length",
         )
@@ -153,27 +168,58 @@ def decode_hdlc_frame(buf: bytes, offset: int = 0) -> tuple[HdlcFrame, int]:
         raise FrameError("HDLC closing flag missing where the length says", offset=offset)
     start = offset + 1
     pos = _address_end(buf, start + 2, close, offset, "destination")
-    dest = bytes(buf[start + 2 : pos])
     src_end = _address_end(buf, pos, close, offset, "source")
-    src = bytes(buf[pos:src_end])
-    if src_end + 1 + 2 > close:
-        raise FrameError("HDLC frame too short for its control field and FCS", offset=offset)
-    control = buf[src_end]
-    header_end = src_end + 1
     fcs_at = close - 2
-    body = bytes(buf[start:fcs_at])
-    if crc16_x25(body) != int.from_bytes(buf[fcs_at:close], "little"):
+    if src_end + 1 > fcs_at:
+        raise FrameError("HDLC frame too short for its control field and FCS", offset=offset)
+    body = buf[start:fcs_at]
+    if crc16_x25(body) != (buf[fcs_at] | (buf[fcs_at + 1] << 8)):
         raise FrameError("HDLC FCS does not match (corrupted frame)", offset=offset, tag="fcs")
+    header_end = src_end + 1
     if header_end == fcs_at:
         info = b""
     else:
         if header_end + 2 > fcs_at:
             raise FrameError("HDLC frame truncated in its HCS", offset=offset, tag="hcs")
-        hcs = int.from_bytes(buf[header_end : header_end + 2], "little")
-        if crc16_x25(bytes(buf[start:header_end])) != hcs:
+        if not _hcs_ok(bytes(buf[start : header_end + 2])):
             raise FrameError("HDLC HCS does not match", offset=offset, tag="hcs")
-        info = body[header_end + 2 - start :]
-    return HdlcFrame(dest, src, control, info, bool(fmt & 0x0800)), close
+        info = bytes(body[header_end + 2 - start :])
+    frame = HdlcFrame(
+        bytes(buf[start + 2 : pos]), bytes(buf[pos:src_end]), buf[src_end], info, bool(fmt & 0x800)
+    )
+    return frame, close
+
+
+def single_frame_info(data: bytes) -> bytes | None:
+    """The information field of ``data`` if it is exactly one good, unsegmented frame.
+
+    The fast path for the common push. Returns ``None`` for anything else (more frames,
+    segmentation, a bad checksum), and the caller falls back to :func:`decode_hdlc_frames`,
+    which reports what is wrong.
+    """
+    n = len(data)
+    if n < 12 or data[0] != FLAG or data[-1] != FLAG:
+        return None
+    fmt = (data[1] << 8) | data[2]
+    if fmt & 0xF800 != 0xA000 or fmt & 0x7FF != n - 2:
+        return None
+    i = 3
+    while not data[i] & 1:
+        i += 1
+        if i > 6:
+            return None
+    i += 1
+    j = i
+    while not data[j] & 1:
+        j += 1
+        if j > i + 3:
+            return None
+    info_at = j + 4  # control and HCS follow the source address
+    if info_at > n - 3 or not _hcs_ok(data[1:info_at]):
+        return None
+    if crc16_x25(data[1 : n - 3]) != data[n - 3] | (data[n - 2] << 8):
+        return None
+    return data[info_at : n - 3]
 
 
 def decode_hdlc_frames(buf: bytes) -> list[HdlcFrame]:

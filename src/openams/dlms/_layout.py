@@ -22,6 +22,7 @@ Invariants:
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -232,9 +233,8 @@ class Plan:
 
 
 def _text(raw: Any) -> Any:
+    """Printable text as ``str``; other bytes as lower-case hex."""
     if isinstance(raw, bytes):
-        if raw.isascii() and raw.decode("ascii").isprintable():
-            return raw.decode("ascii")
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -267,10 +267,7 @@ def execute(
         elif conv == CONV_TEXT:
             value = _text(value)
         elif conv == CONV_DATETIME:
-            if isinstance(value, bytes) and len(value) == 12:
-                value = datetime_from_cosem(value, tz, trust_deviation)
-            else:
-                value = _text(value)
+            value = _stamp(value, tz, trust_deviation)
         out[key] = (value, unit)
     return out
 
@@ -288,19 +285,20 @@ class Template:
         length: APDU length this template is for.
         mask: Big-endian integer with 0xFF over every byte that must match.
         const: The APDU's bytes under the mask.
-        unpacker: Unpacks every leaf with content, and the header date-time, in one call.
-        rows: Plan items re-indexed to positions in the unpacked tuple.
+        unpacker: Unpacks the variable leaves, and the header date-time, in one call.
         header_pos: Position of the header date-time in the unpacked tuple, or -1.
         plan: The plan this template was compiled from.
+        convert: ``convert(raw, tz, trust_deviation)``: the plan applied to the unpacked
+            leaves, generated as straight-line code (it gives what :func:`execute` gives).
     """
 
     length: int
     mask: int
     const: int
     unpacker: struct.Struct
-    rows: tuple[tuple[str, int, int, int, int, str | None], ...]
     header_pos: int
     plan: Plan
+    convert: Callable[[Any, tzinfo, bool], dict[str, tuple[Any, str | None]]]
 
     def match(self, apdu: bytes) -> tuple[Any, ...] | None:
         """The unpacked leaves if ``apdu`` has this template's shape, else ``None``."""
@@ -309,76 +307,97 @@ class Template:
         return self.unpacker.unpack(apdu)
 
 
-def compile_template(scan: Scan, plan: Plan) -> Template:
-    """Compile the fast path for the shape of ``scan`` as decided by ``plan``."""
+def compile_template(scan: Scan, plan: Plan, tz: tzinfo) -> Template:
+    """Compile the fast path for the shape of ``scan`` as decided by ``plan``.
+
+    Constant leaves are verified by the mask and not unpacked; the values the plan takes from
+    them (a list identifier) are converted once, here.
+    """
     apdu = scan.apdu
     n = len(apdu)
     mask = bytearray(b"\xff" * n)
-    fields: list[tuple[int, int, str]] = []  # (start, end, code) in order of offset
-    positions: dict[int, int] = {}
-    header_pos = -1
-    segments: list[tuple[int, int, str, int]] = []  # start, end, code, leaf (-2 header)
     mask[1:5] = b"\x00" * 4  # long-invoke-id-and-priority varies
+    segments: list[tuple[int, int, str, int]] = []  # start, end, code, leaf (-2: header)
     if scan.header_span is not None:
         s, e = scan.header_span
         mask[s:e] = b"\x00" * (e - s)
         segments.append((s, e, "12s", -2))
     for leaf, (dtype, start, end) in enumerate(scan.spans):
-        if start == end:
-            continue  # null-data or an empty string: nothing to unpack
-        code = _CODES.get(dtype) or f"{end - start}s"
-        segments.append((start, end, code, leaf))
-        if leaf not in plan.const_leaves:
-            mask[start:end] = b"\x00" * (end - start)
+        if start == end or leaf in plan.const_leaves:
+            continue  # constant (or without content): checked by the mask, not unpacked
+        mask[start:end] = b"\x00" * (end - start)
+        segments.append((start, end, _CODES.get(dtype) or f"{end - start}s", leaf))
     segments.sort()
     fmt = [">"]
     cursor = 0
+    positions: dict[int, int] = {}
+    header_pos = -1
     for index, (start, end, code, leaf) in enumerate(segments):
         if start > cursor:
             fmt.append(f"{start - cursor}x")
         fmt.append(code)
         cursor = end
-        fields.append((start, end, code))
         if leaf == -2:
             header_pos = index
         else:
             positions[leaf] = index
     if cursor < n:
         fmt.append(f"{n - cursor}x")
-    unpacker = struct.Struct("".join(fmt))
-    rows = []
-    missing = len(segments)
-    extra: list[Any] = []
+    constants: list[tuple[Any, str | None]] = []
+    parts = []
     for item in plan.items:
         pos = positions.get(item.leaf)
-        if pos is None:  # a leaf without content (null-data, empty string): a constant
-            pos = missing + len(extra)
-            extra.append(scan.values[item.leaf])
-        rows.append((item.key, pos, item.conv, item.multiplier, item.divisor, item.unit))
-    if extra:
-        # Leaves without content are appended after the unpacked values by a wrapper struct.
-        unpacker = _PaddedStruct(unpacker.format, tuple(extra))
+        if pos is None:
+            row = ((item.key, 0, item.conv, item.multiplier, item.divisor, item.unit),)
+            constants.append(
+                execute(row, [scan.values[item.leaf]], tz, plan.trust_deviation)[item.key]
+            )
+            parts.append(f"{item.key!r}: const[{len(constants) - 1}]")
+            continue
+        value = f"raw[{pos}]"
+        raw_value = scan.values[item.leaf]
+        numeric = raw_value is not None and not isinstance(raw_value, bytes | bool)
+        if item.conv == CONV_NUMBER and numeric:
+            if item.divisor != 1:
+                value = f"{value} / {item.divisor!r}"
+            elif item.multiplier != 1:
+                value = f"{value} * {item.multiplier!r}"
+        elif item.conv == CONV_TEXT:
+            value = f"text({value})"
+        elif item.conv == CONV_DATETIME:
+            value = f"stamp({value}, tz, trust)"
+        parts.append(f"{item.key!r}: ({value}, {item.unit!r})")
     mask_int = int.from_bytes(mask, "big")
     return Template(
         n,
         mask_int,
         int.from_bytes(apdu, "big") & mask_int,
-        unpacker,
-        tuple(rows),
+        struct.Struct("".join(fmt)),
         header_pos,
         plan,
+        _generate(parts, tuple(constants)),
     )
 
 
-class _PaddedStruct(struct.Struct):
-    """A struct whose unpack appends constant values (for leaves without content)."""
+def _generate(
+    parts: list[str], constants: tuple[tuple[Any, str | None], ...]
+) -> Callable[[Any, tzinfo, bool], dict[str, tuple[Any, str | None]]]:
+    """Straight-line code for a plan: one dictionary display, no per-item branching.
 
-    def __init__(self, fmt: str | bytes, tail: tuple[Any, ...]) -> None:
-        super().__init__(fmt)
-        self._tail = tail
+    The source is built only from OBIS keys formatted from integers, unit symbols from the
+    unit table, integer positions and powers of ten, each written with ``repr``; constant
+    values are passed in the namespace, never written into the source.
+    """
+    source = "def convert(raw, tz, trust):\n    return {" + ", ".join(parts) + "}\n"
+    namespace: dict[str, Any] = {"text": _text, "stamp": _stamp, "const": constants}
+    exec(compile(source, "<openams layout>", "exec"), namespace)  # noqa: S102 - see docstring
+    return namespace["convert"]  # type: ignore[no-any-return]
 
-    def unpack(self, buffer: Any, /) -> tuple[Any, ...]:
-        return super().unpack(buffer) + self._tail
+
+def _stamp(raw: Any, tz: tzinfo, trust: bool) -> Any:
+    if isinstance(raw, bytes) and len(raw) == 12:
+        return datetime_from_cosem(raw, tz, trust)
+    return _text(raw)
 
 
 def header_time(raw: bytes | None, tz: tzinfo, trust_deviation: bool) -> datetime | None:

@@ -103,28 +103,46 @@ class SecuritySuite:
 
         Raises:
             DecryptionError: the tag does not verify, or no authentication key was given.
-            ApduError: unsupported suite or compression, or content shorter than the tag.
+            ApduError: unsupported suite or compression.
         """
-        sc = apdu.security_control
-        _check_sc(sc)
-        cipher = self._cipher(ek)
-        nonce = apdu.system_title + apdu.invocation_counter.to_bytes(4, "big")
-        payload = apdu.payload
+        return self.decrypt_payload(
+            apdu.system_title,
+            apdu.invocation_counter,
+            apdu.security_control,
+            apdu.payload,
+            ek,
+            ak,
+        )
+
+    def decrypt_payload(
+        self,
+        system_title: bytes,
+        invocation_counter: int,
+        security_control: int,
+        payload: bytes,
+        ek: bytes,
+        ak: bytes | None = None,
+    ) -> bytes:
+        """Like :meth:`decrypt`, from the envelope's fields."""
+        sc = security_control
+        if sc & 0x8F not in _SUPPORTED_SUITES:
+            _check_sc(sc)
+        cipher = self._ciphers.get(ek) or self._cipher(ek)
+        nonce = system_title + invocation_counter.to_bytes(4, "big")
         if sc & SC_AUTHENTICATED:
             if ak is None:
                 raise DecryptionError("this APDU is authenticated and no authentication key")
             if len(payload) < TAG_LENGTH:
                 raise DecryptionError("ciphered content shorter than its authentication tag")
             body = payload[:-TAG_LENGTH]
-            tag = payload[-TAG_LENGTH:]
             header = bytes((sc,)) + ak
             if sc & SC_ENCRYPTED:
                 plain = cipher.encrypt(nonce, body, None)[: len(body)]
-                expected = cipher.encrypt(nonce, plain, header)[-16:]
+                expected = cipher.encrypt(nonce, plain, header)[-16:-4]
             else:
                 plain = body
-                expected = cipher.encrypt(nonce, b"", header + body)
-            if not hmac.compare_digest(expected[:TAG_LENGTH], tag):
+                expected = cipher.encrypt(nonce, b"", header + body)[:TAG_LENGTH]
+            if not hmac.compare_digest(expected, payload[-TAG_LENGTH:]):
                 raise DecryptionError(
                     "authentication tag does not verify (wrong key, or a forged or corrupted APDU)"
                 )
