@@ -20,6 +20,15 @@ from ._apdu import (
 )
 from ._axdr import Data, DataType, decode_data, decode_length, encode_data, encode_length
 from ._cosem_datetime import CosemDateTime, datetime_from_cosem, encode_cosem_datetime
+from ._encode import (
+    HDLC_ADDRESSES,
+    Ciphering,
+    MeterReading,
+    build_notification,
+    encode_push,
+    list_encoders,
+    register_list_encoder,
+)
 from ._errors import (
     ApduError,
     DecodeError,
@@ -43,9 +52,11 @@ from ._security import SecuritySuite, security_label
 from ._wrapper import WrapperFrame, decode_wrapper_frame
 
 __all__ = [
+    "HDLC_ADDRESSES",
     "UNITS",
     "ApduError",
     "CipheredApdu",
+    "Ciphering",
     "CosemDateTime",
     "Data",
     "DataNotification",
@@ -61,6 +72,7 @@ __all__ = [
     "ListDecoder",
     "LocalProtocolError",
     "MbusFrame",
+    "MeterReading",
     "MissingKeyError",
     "Obis",
     "OpenAMSError",
@@ -71,6 +83,7 @@ __all__ = [
     "SecurityError",
     "SecuritySuite",
     "WrapperFrame",
+    "build_notification",
     "crc16_x25",
     "datetime_from_cosem",
     "decode_ciphered_apdu",
@@ -88,9 +101,12 @@ __all__ = [
     "encode_hdlc_frames",
     "encode_length",
     "encode_mbus_frames",
+    "encode_push",
     "list_decoders",
+    "list_encoders",
     "reassemble_blocks",
     "register_list_decoder",
+    "register_list_encoder",
     "security_label",
     "unframe",
     "unit_code",
