@@ -19,6 +19,14 @@ from ._apdu import (
     reassemble_blocks,
 )
 from ._axdr import Data, DataType, decode_data, decode_length, encode_data, encode_length
+from ._connection import (
+    NEED_DATA,
+    PushReceived,
+    PushRejected,
+    PushStream,
+    StreamClosed,
+    StreamState,
+)
 from ._cosem_datetime import CosemDateTime, datetime_from_cosem, encode_cosem_datetime
 from ._encode import (
     HDLC_ADDRESSES,
@@ -48,11 +56,13 @@ from ._lists import ListDecoder, list_decoders, register_list_decoder
 from ._mbus import MbusFrame, decode_mbus_frames, encode_mbus_frames
 from ._obis import UNITS, Obis, unit_code, unit_symbol
 from ._push import KeyPair, Push, PushDecoder, decode_push, unframe
+from ._replay import ReplayGuard
 from ._security import SecuritySuite, security_label
 from ._wrapper import WrapperFrame, decode_wrapper_frame
 
 __all__ = [
     "HDLC_ADDRESSES",
+    "NEED_DATA",
     "UNITS",
     "ApduError",
     "CipheredApdu",
@@ -78,10 +88,16 @@ __all__ = [
     "OpenAMSError",
     "Push",
     "PushDecoder",
+    "PushReceived",
+    "PushRejected",
+    "PushStream",
     "RemoteProtocolError",
     "ReplayError",
+    "ReplayGuard",
     "SecurityError",
     "SecuritySuite",
+    "StreamClosed",
+    "StreamState",
     "WrapperFrame",
     "build_notification",
     "crc16_x25",

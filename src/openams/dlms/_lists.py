@@ -75,9 +75,8 @@ _NUMERIC = frozenset(
 )
 _TEXTUAL = frozenset({DataType.OCTET_STRING, DataType.VISIBLE_STRING, DataType.UTF8_STRING})
 
-#: FLAG identifiers (first three bytes of a system title) of the manufacturers seen here.
+#: FLAG identifiers (first three bytes of a system title) seen in captured ciphered pushes.
 FLAG_IDS = {
-    b"AMS": "Aidon",
     b"KFM": "Kaifa",
     b"KAM": "Kamstrup",
     b"LGZ": "Landis+Gyr",

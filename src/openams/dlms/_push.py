@@ -31,11 +31,12 @@ from ._apdu import (
 )
 from ._axdr import Data
 from ._cosem_datetime import zone
-from ._errors import ApduError, DlmsError, FrameError, InputTooLarge, MissingKeyError
+from ._errors import ApduError, FrameError, InputTooLarge, MissingKeyError
 from ._hdlc import LLC_CLIENT, LLC_SERVER, decode_hdlc_frames, single_frame_info
 from ._layout import Template, compile_template, execute, header_time, plan_rows, scan_notification
 from ._lists import manufacturer_from_system_title, plan_for
 from ._mbus import decode_mbus_frames
+from ._replay import ReplayGuard
 from ._security import SecuritySuite, security_label
 from ._wrapper import WRAPPER_VERSION, decode_wrapper_frame
 
@@ -208,6 +209,8 @@ class PushDecoder:
         keys: Looks up the keys of a system title, for ciphered pushes.
         max_push_size: Larger inputs are refused. [bytes]
         max_templates: Bound on the compiled layouts kept.
+        replay_guard: When given, ciphered pushes whose invocation counter does not increase
+            per system title are refused with :class:`ReplayError` (checked after the tag).
     """
 
     def __init__(
@@ -217,6 +220,7 @@ class PushDecoder:
         keys: KeyLookup | None = None,
         max_push_size: int = DEFAULT_MAX_PUSH_SIZE,
         max_templates: int = 1024,
+        replay_guard: ReplayGuard | None = None,
     ) -> None:
         self.tz: tzinfo = zone(tz) if isinstance(tz, str) else tz
         self._keys = keys
@@ -225,6 +229,7 @@ class PushDecoder:
         self._templates: dict[int, list[Template]] = {}
         self._template_count = 0
         self._suite = SecuritySuite()
+        self.replay_guard = replay_guard
 
     def decode(self, data: bytes, *, keys: KeyPair | None = None) -> Push:
         """Decode one push (all its frames).
@@ -238,6 +243,7 @@ class PushDecoder:
             ApduError: a malformed or unsupported APDU.
             MissingKeyError: a ciphered push and no key for its system title.
             DecryptionError: the authentication tag does not verify.
+            ReplayError: the invocation counter did not increase (with a replay guard).
         """
         if len(data) > self.max_push_size:
             raise InputTooLarge(
@@ -269,9 +275,13 @@ class PushDecoder:
                 raise MissingKeyError(
                     f"no key for system title {system_title.hex()}", system_title=system_title
                 )
+            if self.replay_guard is not None:
+                self.replay_guard.check(system_title, invocation_counter)
             apdu = self._suite.decrypt_payload(
                 system_title, invocation_counter, security_control, payload, pair.ek, pair.ak
             )
+            if self.replay_guard is not None:
+                self.replay_guard.accept(system_title, invocation_counter)
             if not apdu:
                 raise ApduError("ciphered content is empty", offset=0)
         if apdu[0] != TAG_DATA_NOTIFICATION:
@@ -364,5 +374,3 @@ def decode_push(data: bytes, *, keys: KeyPair | None = None, tz: str = "Europe/O
     """
     return PushDecoder(tz=tz).decode(data, keys=keys)
 
-
-_ = DlmsError  # re-exported for callers catching everything this module raises

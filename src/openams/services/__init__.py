@@ -1,0 +1,3 @@
+"""Use cases of OpenAMS, over ports; entry points call one of these and format the result."""
+
+from __future__ import annotations
