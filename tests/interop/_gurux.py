@@ -22,6 +22,10 @@ Quirks of gurux-dlms 1.0.203 worth knowing in tests:
   (reported here as ``ValueError``). Use dlms-cosem to check tags.
 * It prints "Encryption is applied." / "Authentication is applied." for every ciphered
   APDU; :func:`_silence` shadows ``print`` in that one gurux module.
+* It cannot read a push as Kaifa meters send it: the header date-time tagged as an
+  octet-string (``09 0C`` + 12 bytes) is read as a 9-byte date-time ("Invalid data
+  type."), and an HDLC push with control ``0x10`` (an I-frame, as Kaifa sends) is taken
+  for a reply and never completes a notification.
 * ``GXDLMSNotify`` uses the client address as HDLC destination and the server address
   as source, and splits the information field at ``hdlcSettings.maxInfoTX`` (128 by
   default; then refuses, as the push does not fit one frame), so :func:`encode_push`
@@ -126,6 +130,8 @@ _SECURITY = {
     0x30: Security.AUTHENTICATION_ENCRYPTION,
 }
 _LLC = b"\xe6\xe7\x00"
+_WRAPPER_VERSION = b"\x00\x01"  # IEC 62056-47 wrapper header: version, ports, length
+_WRAPPER_HEADER = 8
 _MAX_INFO = 2030  # largest information field of one HDLC frame (11-bit frame length)
 
 
@@ -158,6 +164,8 @@ def _split(frame: bytes) -> tuple[bytes, int]:
     """Return the bytes to feed gurux and the gurux interface type."""
     if frame[:1] == b"\x7e":
         return frame, InterfaceType.HDLC
+    if frame[:2] == _WRAPPER_VERSION and len(frame) >= _WRAPPER_HEADER:
+        return frame, InterfaceType.WRAPPER
     if frame[:3] == _LLC:
         return frame[3:], InterfaceType.PDU
     return frame, InterfaceType.PDU
@@ -241,6 +249,9 @@ def _header(frame: bytes) -> tuple[int | None, bytes | None, int | None]:
     data, interface = _split(frame)
     translator = GXDLMSTranslator(TranslatorOutputType.SIMPLE_XML)
     translator.comments = False
+    if interface == InterfaceType.WRAPPER:
+        data = data[_WRAPPER_HEADER:]
+        interface = InterfaceType.PDU
     buffer = GXByteBuffer(bytearray(data))
     if interface == InterfaceType.HDLC:
         xml = translator.messageToXml(buffer)
@@ -277,8 +288,8 @@ def _decode(frame: bytes, ek: bytes | None, ak: bytes | None, typed: bool) -> De
 def decode_push(frame: bytes, ek: bytes | None = None, ak: bytes | None = None) -> Any:
     """Decode a data-notification push to a plain tree of its body.
 
-    ``frame`` is one push: HDLC UI frame(s) ``7E..7E`` (segmented pushes too), an LLC PDU
-    ``E6 E7 00 ..`` or a bare APDU (``0F`` plain, ``DB`` general-glo-ciphering). Keys
+    ``frame`` is one push: HDLC UI frame(s) ``7E..7E`` (segmented pushes too), an
+    IEC 62056-47 wrapper frame ``00 01 ..``, an LLC PDU ``E6 E7 00 ..`` or a bare APDU (``0F`` plain, ``DB`` general-glo-ciphering). Keys
     are needed only for ciphered pushes. The body is a ``list`` when it is an array or a
     structure (as HAN pushes are); a scalar body is returned as that scalar. The GCM tag
     is not checked (gurux quirk). Raises ``ValueError`` when gurux yields nothing.

@@ -28,7 +28,12 @@ def _key_option(value: str | None, name: str) -> bytes | None:
 
 
 @click.command("decode")
-@click.argument("file", required=False, default="-", type=click.Path(allow_dash=True))
+@click.argument(
+    "file",
+    required=False,
+    default="-",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True),
+)
 @click.option(
     "--keys",
     "keys_file",

@@ -23,10 +23,21 @@ __all__ = ["demo_command"]
     help="Directory for pushes.hex, keys.csv and decoded.jsonl.",
 )
 @click.option("--seed", type=int, default=1, show_default=True, help="Seed of the sample.")
-@click.option("--meters", "per_style", type=click.IntRange(1, 1000), default=3, show_default=True,
-              help="Meters per manufacturer.")
-@click.option("--hours", type=click.IntRange(1, 24 * 31), default=3, show_default=True,
-              help="Hourly ciphered List 3 pushes per meter.")
+@click.option(
+    "--meters",
+    "per_style",
+    type=click.IntRange(1, 1000),
+    default=3,
+    show_default=True,
+    help="Meters per manufacturer.",
+)
+@click.option(
+    "--hours",
+    type=click.IntRange(1, 24 * 31),
+    default=3,
+    show_default=True,
+    help="Hourly ciphered List 3 pushes per meter.",
+)
 def demo_command(out: str, seed: int, per_style: int, hours: int) -> None:
     """Build sample pushes (plain HAN lists, ciphered hourly lists, three broken on purpose),
     decode them and summarise."""
@@ -56,10 +67,16 @@ def demo_command(out: str, seed: int, per_style: int, hours: int) -> None:
     click.echo(json.dumps(example, ensure_ascii=False, indent=2))
     click.echo("\nSummary")
     click.echo(f"  pushes           {summary.pushes}")
-    click.echo(f"  decoded          {summary.decoded} ({summary.ciphered} ciphered and authenticated)")
+    click.echo(
+        f"  decoded          {summary.decoded} ({summary.ciphered} ciphered and authenticated)"
+    )
     for name, count in sorted(summary.by_manufacturer.items()):
         click.echo(f"    {name:<14} {count}")
-    click.echo("  by framing       " + ", ".join(f"{k} {v}" for k, v in sorted(summary.by_framing.items())))
+    click.echo(
+        "  by framing       " + ", ".join(f"{k} {v}" for k, v in sorted(summary.by_framing.items()))
+    )
     refused = ", ".join(f"{k} {v}" for k, v in sorted(summary.errors.items())) or "none"
-    click.echo(f"  refused          {sum(summary.errors.values())} ({refused}; 3 were broken on purpose)")
+    click.echo(
+        f"  refused          {sum(summary.errors.values())} ({refused}; 3 were broken on purpose)"
+    )
     click.echo(f"\nAll results: {folder / 'decoded.jsonl'}")

@@ -292,8 +292,13 @@ class GeneralBlockTransfer:
         control = (0x80 if self.last_block else 0) | (0x40 if self.streaming else 0)
         control |= self.window & 0x3F
         return (
-            struct.pack(">BBHH", TAG_GENERAL_BLOCK_TRANSFER, control, self.block_number,
-                        self.block_number_ack)
+            struct.pack(
+                ">BBHH",
+                TAG_GENERAL_BLOCK_TRANSFER,
+                control,
+                self.block_number,
+                self.block_number_ack,
+            )
             + encode_length(len(self.block_data))
             + self.block_data
         )

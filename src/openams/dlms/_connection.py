@@ -152,9 +152,7 @@ class PushStream:
             self._buf.clear()
             self._pending.clear()
             if leftover:
-                return PushRejected(
-                    FrameError("stream ended inside a push", offset=0), leftover
-                )
+                return PushRejected(FrameError("stream ended inside a push", offset=0), leftover)
             self._move("drained")
             return StreamClosed()
         if len(self._buf) + sum(map(len, self._pending)) > self.max_push_size:

@@ -224,15 +224,15 @@ def _obis(text: str) -> Data:
 
 
 def _u32(value: float) -> Data:
-    return Data(DataType.DOUBLE_LONG_UNSIGNED, max(0, min(int(round(value)), 0xFFFFFFFF)))
+    return Data(DataType.DOUBLE_LONG_UNSIGNED, max(0, min(round(value), 0xFFFFFFFF)))
 
 
 def _u16(value: float) -> Data:
-    return Data(DataType.LONG_UNSIGNED, max(0, min(int(round(value)), 0xFFFF)))
+    return Data(DataType.LONG_UNSIGNED, max(0, min(round(value), 0xFFFF)))
 
 
 def _i16(value: float) -> Data:
-    return Data(DataType.LONG, max(-0x8000, min(int(round(value)), 0x7FFF)))
+    return Data(DataType.LONG, max(-0x8000, min(round(value), 0x7FFF)))
 
 
 def _scaler_unit(scaler: int, unit: str) -> Data:

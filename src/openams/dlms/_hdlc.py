@@ -37,12 +37,12 @@ __all__ = [
     "LLC_CLIENT",
     "LLC_SERVER",
     "HdlcFrame",
-    "single_frame_info",
     "crc16_x25",
     "decode_hdlc_frame",
     "decode_hdlc_frames",
     "encode_hdlc_address",
     "encode_hdlc_frames",
+    "single_frame_info",
 ]
 
 FLAG = 0x7E
@@ -91,10 +91,7 @@ class HdlcFrame:
         fmt = 0xA000 | (0x0800 if self.segmented else 0) | length
         header = fmt.to_bytes(2, "big") + self.dest_address + self.src_address
         header += bytes((self.control,))
-        if self.info:
-            body = header + crc16_x25(header).to_bytes(2, "little") + self.info
-        else:
-            body = header
+        body = header + crc16_x25(header).to_bytes(2, "little") + self.info if self.info else header
         return b"\x7e" + body + crc16_x25(body).to_bytes(2, "little") + b"\x7e"
 
 

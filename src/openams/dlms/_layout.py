@@ -124,9 +124,7 @@ def scan_notification(apdu: bytes) -> Scan:
     elif marker == 0x09 and apdu[6] == 0x0C:
         header, pos = (7, 19), 19
     else:
-        raise ApduError(
-            f"data-notification date-time field starts with 0x{marker:02x}", offset=5
-        )
+        raise ApduError(f"data-notification date-time field starts with 0x{marker:02x}", offset=5)
     if pos > len(apdu):
         raise ApduError("data-notification date-time truncated", offset=5, tag="date-time")
     values: list[Any] = []

@@ -240,16 +240,9 @@ def _finish(
 ) -> Plan:
     items = tuple(items)
     keys = {item.key for item in items}
-    meter_id = next(
-        (k for c in _METER_ID_CODES for k in keys if _cde(Obis.parse(k)) == c), None
-    )
+    meter_id = next((k for c in _METER_ID_CODES for k in keys if _cde(Obis.parse(k)) == c), None)
     meter_type = next(
-        (
-            k
-            for c in _METER_TYPE_CODES
-            for k in keys
-            if _cde(Obis.parse(k)) == c and k != meter_id
-        ),
+        (k for c in _METER_TYPE_CODES for k in keys if _cde(Obis.parse(k)) == c and k != meter_id),
         None,
     )
     clock = next((k for k in keys if _is_clock(Obis.parse(k))), None)

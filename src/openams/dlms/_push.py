@@ -140,7 +140,7 @@ class Push(NamedTuple):
 
 def _strip_llc(info: bytes) -> bytes:
     head = info[:3]
-    if head == LLC_SERVER or head == LLC_CLIENT:
+    if head in (LLC_SERVER, LLC_CLIENT):
         return info[3:]
     return info
 
@@ -172,7 +172,7 @@ def unframe(data: bytes) -> tuple[str, bytes]:
         info = single_frame_info(data)
         if info is not None and len(info) > 3:
             head = info[:3]
-            if (head == LLC_SERVER or head == LLC_CLIENT) and info[3] != TAG_GENERAL_BLOCK_TRANSFER:
+            if (head in (LLC_SERVER, LLC_CLIENT)) and info[3] != TAG_GENERAL_BLOCK_TRANSFER:
                 return "hdlc", info[3:]
         frames = decode_hdlc_frames(data)
         messages: list[bytes] = []
@@ -194,10 +194,10 @@ def unframe(data: bytes) -> tuple[str, bytes]:
     if data[:3] in (LLC_SERVER, LLC_CLIENT):
         return "llc", _join_blocks([data[3:]])
     if len(data) >= 8 and int.from_bytes(data[:2], "big") == WRAPPER_VERSION:
-        frame, end = decode_wrapper_frame(data)
+        wrapped, end = decode_wrapper_frame(data)
         if end != len(data):
             raise FrameError(f"{len(data) - end} bytes after the wrapper frame", offset=end)
-        return "wrapper", frame.apdu
+        return "wrapper", wrapped.apdu
     return "apdu", _join_blocks([data])
 
 
@@ -252,7 +252,9 @@ class PushDecoder:
         framing, apdu = unframe(data if type(data) is bytes else bytes(data))
         return self.decode_apdu(apdu, framing=framing, keys=keys)
 
-    def decode_apdu(self, apdu: bytes, *, framing: str = "apdu", keys: KeyPair | None = None) -> Push:
+    def decode_apdu(
+        self, apdu: bytes, *, framing: str = "apdu", keys: KeyPair | None = None
+    ) -> Push:
         """Decode one APDU (plain data-notification or a ciphering envelope around one)."""
         if not apdu:
             raise ApduError("empty APDU", offset=0)
@@ -373,4 +375,3 @@ def decode_push(data: bytes, *, keys: KeyPair | None = None, tz: str = "Europe/O
         DlmsError: the push cannot be decoded; see :meth:`PushDecoder.decode`.
     """
     return PushDecoder(tz=tz).decode(data, keys=keys)
-

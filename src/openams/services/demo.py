@@ -114,7 +114,7 @@ def build_demo_sample(
     *, seed: int = 1, per_style: int = 3, hours: int = 3, tz: str = "Europe/Oslo"
 ) -> DemoSample:
     """Build the demo's pushes and keys (deterministic for a seed)."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible synthetic demo data, keys included
     zone = ZoneInfo(tz)
     start = datetime(2026, 1, 5, 0, 0, tzinfo=zone)
     sample = DemoSample(meters=_meters(rng, per_style))
@@ -125,7 +125,9 @@ def build_demo_sample(
     for index, meter in enumerate(sample.meters):
         reading = _reading(rng, meter, start + timedelta(seconds=10), 0)
         for list_number in (1, 2):
-            push = encode_push(build_notification(meter.style, list_number, reading), style=meter.style)
+            push = encode_push(
+                build_notification(meter.style, list_number, reading), style=meter.style
+            )
             sample.lines.append(f"# {meter.style} {meter.meter_id}: HAN List {list_number}, plain")
             sample.lines.append(push.hex())
         for hour in range(hours):

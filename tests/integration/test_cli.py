@@ -1,0 +1,238 @@
+"""The ``ams`` command line: the decode contract and the demo, run as a user would."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from openams.cli import main
+from openams.dlms import Ciphering, MeterReading, build_notification, encode_push
+
+EK = bytes(range(16))
+AK = bytes(range(16, 32))
+TITLE = bytes.fromhex("4b464d1020000001")
+OSLO = ZoneInfo("Europe/Oslo")
+
+
+def _reading(**kw) -> MeterReading:
+    base = {
+        "meter_id": "7359992890941742",
+        "meter_type": "6534",
+        "clock": datetime(2026, 1, 5, 10, 0, tzinfo=OSLO),
+        "power_import_w": 1234,
+        "energy_import_wh": 12345670,
+    }
+    base.update(kw)
+    return MeterReading(**base)
+
+
+def _ciphered(counter: int = 123, style: str = "aidon", framing: str = "hdlc") -> bytes:
+    return encode_push(
+        build_notification(style, 3, _reading()),
+        framing=framing,
+        style=style,
+        ciphering=Ciphering(TITLE, counter, EK, AK),
+    )
+
+
+def _run(capsys, args, stdin_text=None, monkeypatch=None):
+    if stdin_text is not None:
+        import io
+
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin_text))
+    code = main(args)
+    out, err = capsys.readouterr()
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    return code, lines, err
+
+
+def test_contract_fields_for_a_ciphered_push(tmp_path, capsys):
+    pushes = tmp_path / "p.hex"
+    pushes.write_text("# a comment\n\n" + _ciphered().hex() + "\n")
+    code, [result], _ = _run(capsys, ["decode", "--ek", EK.hex(), "--ak", AK.hex(), str(pushes)])
+    assert code == 0
+    assert list(result) == [
+        "ok",
+        "line",
+        "framing",
+        "manufacturer",
+        "list_id",
+        "meter_id",
+        "system_title",
+        "invocation_counter",
+        "security",
+        "time",
+        "values",
+    ]
+    assert result["line"] == 3
+    assert result["framing"] == "hdlc"
+    assert result["manufacturer"] == "Aidon"
+    assert result["list_id"] == "AIDON_V0001"
+    assert result["meter_id"] == "7359992890941742"
+    assert result["system_title"] == TITLE.hex()
+    assert result["invocation_counter"] == 123
+    assert result["security"] == "auth+enc"
+    assert result["time"] == "2026-01-05T10:00:00+01:00"
+    assert result["values"]["1-0:1.8.0.255"] == {"value": 12345670, "unit": "Wh"}
+    assert result["values"]["1-0:1.7.0.255"] == {"value": 1234, "unit": "W"}
+    assert all(key.count(".") == 3 and "-" in key and ":" in key for key in result["values"])
+
+
+def test_keys_csv_spaces_colons_and_stdin(tmp_path, capsys, monkeypatch):
+    keys = tmp_path / "keys.csv"
+    keys.write_text(f"system_title,ek,ak\n{TITLE.hex()},{EK.hex()},{AK.hex()}\n")
+    spaced = " ".join(f"{b:02x}" for b in _ciphered(7, "kamstrup"))
+    coloned = ":".join(f"{b:02x}" for b in _ciphered(8, "kaifa", "wrapper"))
+    code, results, _ = _run(
+        capsys, ["decode", "--keys", str(keys), "-"], spaced + "\n" + coloned + "\n", monkeypatch
+    )
+    assert code == 0
+    assert [r["manufacturer"] for r in results] == ["Kamstrup", "Kaifa"]
+    assert [r["framing"] for r in results] == ["hdlc", "wrapper"]
+    assert [r["invocation_counter"] for r in results] == [7, 8]
+
+
+def test_every_error_code_and_exit_status(tmp_path, capsys):
+    plain = encode_push(build_notification("aidon", 2, _reading()))
+    bad_fcs = bytearray(plain)
+    bad_fcs[30] ^= 0x04
+    tampered = bytearray(_ciphered(framing="apdu"))
+    tampered[40] ^= 0x01
+    # data-notification, no date-time, structure of two double-long-unsigned: no OBIS codes
+    body = bytes.fromhex("0f0000000100020206000000010600000002")
+    lines = [
+        plain.hex(),
+        bad_fcs.hex(),
+        "0f0000",
+        _ciphered().hex(),
+        tampered.hex(),
+        body.hex(),
+        "not hex at all",
+    ]
+    pushes = tmp_path / "p.hex"
+    pushes.write_text("\n".join(lines) + "\n")
+    keys = tmp_path / "keys.csv"
+    keys.write_text(f"system_title,ek,ak\n{TITLE.hex()},{EK.hex()},{bytes(16).hex()}\n")
+    code, results, err = _run(capsys, ["decode", str(pushes)])
+    assert code == 1
+    assert [r["ok"] for r in results] == [True, False, False, False, False, False, False]
+    codes = [r.get("error", {}).get("code") for r in results]
+    assert codes == [
+        None,
+        "bad_frame",
+        "bad_apdu",
+        "no_key",
+        "no_key",
+        "unknown_layout",
+        "bad_frame",
+    ]
+    assert [r["line"] for r in results] == [1, 2, 3, 4, 5, 6, 7]
+    assert "Traceback" not in err
+    code, results, _ = _run(capsys, ["decode", "--keys", str(keys), str(pushes)])
+    assert [r.get("error", {}).get("code") for r in results][3:5] == ["auth_failed", "auth_failed"]
+
+
+def test_all_good_exits_zero(tmp_path, capsys):
+    pushes = tmp_path / "p.hex"
+    pushes.write_text(encode_push(build_notification("kaifa", 1, _reading())).hex() + "\n")
+    code, [result], _ = _run(capsys, ["decode", str(pushes)])
+    assert code == 0
+    assert result["values"] == {"1-0:1.7.0.255": {"value": 1234, "unit": "W"}}
+    assert result["time"] == "2026-01-05T10:00:00+01:00"
+
+
+def test_tz_option_changes_the_zone_of_local_meters(tmp_path, capsys):
+    pushes = tmp_path / "p.hex"
+    pushes.write_text(encode_push(build_notification("kamstrup", 3, _reading())).hex() + "\n")
+    code, [result], _ = _run(capsys, ["decode", "--tz", "UTC", str(pushes)])
+    assert code == 0
+    assert result["time"] == "2026-01-05T10:00:00+00:00"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["decode", "--tz", "Mars/Olympus"], "unknown time zone"),
+        (["decode", "--ek", "1234"], "16 bytes"),
+        (["decode", "--ak", "00" * 16], "--ak needs --ek"),
+        (["decode", "/nonexistent/file.hex"], "does not exist"),
+    ],
+)
+def test_usage_errors_exit_2_with_a_message(capsys, args, message):
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    assert message in out + err
+    assert "Traceback" not in out + err
+
+
+def test_a_bad_keys_file_names_file_and_line(tmp_path, capsys):
+    keys = tmp_path / "keys.csv"
+    keys.write_text(f"system_title,ek,ak\n{TITLE.hex()},{EK.hex()},{AK.hex()}\n00,zz,\n")
+    assert main(["decode", "--keys", str(keys), "-"]) == 2
+    _, err = capsys.readouterr()
+    assert f"{keys}:3:" in err
+    assert "system_title" in err
+
+
+@settings(max_examples=60)
+@given(st.lists(st.text(max_size=60), max_size=5))
+def test_arbitrary_input_never_gives_a_traceback(tmp_path_factory, lines):
+    path = tmp_path_factory.mktemp("fuzz") / "in.hex"
+    path.write_text("\n".join(line.replace("\n", " ").replace("\r", " ") for line in lines))
+    code = main(["decode", str(path)])
+    assert code in (0, 1)
+
+
+def test_console_script_runs_demo(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from openams.cli import main; sys.exit(main())",
+            "demo",
+            "--out",
+            str(tmp_path),
+            "--meters",
+            "2",
+            "--hours",
+            "2",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "refused          3" in result.stdout
+    decoded = [json.loads(x) for x in (tmp_path / "decoded.jsonl").read_text().splitlines()]
+    assert sum(r["ok"] for r in decoded) == len(decoded) - 3
+    assert {r["error"]["code"] for r in decoded if not r["ok"]} == {
+        "bad_frame",
+        "auth_failed",
+        "no_key",
+    }
+    # the demo's files decode again with ams decode
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from openams.cli import main; sys.exit(main())",
+            "decode",
+            "--keys",
+            str(tmp_path / "keys.csv"),
+            str(tmp_path / "pushes.hex"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert again.returncode == 1
+    assert [json.loads(x) for x in again.stdout.splitlines()] == decoded
