@@ -17,8 +17,7 @@ DOCS = ROOT / "docs"
 
 
 def _commands():
-    for name, command in cli.commands.items():
-        yield name, command
+    yield from cli.commands.items()
 
 
 @pytest.mark.parametrize(("name", "command"), list(_commands()))

@@ -41,7 +41,9 @@ def _record(name: str, line: int) -> dict:
 
 
 def _reading(push, phases: int) -> MeterReading:
-    by_code = {key.split(":", 1)[1].rsplit(".", 1)[0]: value for key, (value, _) in push.values.items()}
+    by_code = {
+        key.split(":", 1)[1].rsplit(".", 1)[0]: value for key, (value, _) in push.values.items()
+    }
 
     def get(code: str):
         return by_code.get(code) or 0

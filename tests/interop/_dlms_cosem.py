@@ -11,15 +11,15 @@ null-data) and *typed* (``(type_name, value)`` pairs, names as in :data:`TYPES`)
 What dlms-cosem 25.1.0 can and cannot do here (checked against it):
 
 * Decoding: one HDLC UI frame (``7E..7E``, HCS and FCS checked; no reassembly of
-  segmented frames), a wrapper frame, an LLC PDU or a bare APDU; data-notification ``0F`` plain or in
-  general-glo-ciphering ``DB`` with security control ``0x30`` only (it always expects
-  a tag and uses ``SC || AK`` as AAD, so ``0x10``/``0x20`` fail). The GCM tag **is**
-  checked. Body types float32/float64, bit-string, utf8-string and bcd are not decoded
-  by it (``NotImplementedError``). It reads any non-zero byte before the header
-  date-time as "present" and then takes 12 bytes, so Kaifa's tagged header date-time
-  (``09 0C`` + 12 bytes) is misread. It takes a two-byte server address whose lower
-  byte is ``01`` (physical address 0, Kaifa's ``02 01``) for a one-byte one and then
-  reports a bad HCS, and it reads UI frames only (not Kaifa's control ``0x10``).
+  segmented frames), a wrapper frame, an LLC PDU or a bare APDU; data-notification
+  ``0F`` plain or in general-glo-ciphering ``DB`` with security control ``0x30`` only
+  (it always expects a tag and uses ``SC || AK`` as AAD, so ``0x10``/``0x20`` fail). The
+  GCM tag **is** checked. Body types float32/float64, bit-string, utf8-string and bcd
+  are not decoded by it (``NotImplementedError``). It reads any non-zero byte before the
+  header date-time as "present" and then takes 12 bytes, so Kaifa's tagged header
+  date-time (``09 0C`` + 12 bytes) is misread. It takes a two-byte server address whose
+  lower byte is ``01`` (physical address 0, Kaifa's ``02 01``) for a one-byte one and
+  then reports a bad HCS, and it reads UI frames only (not Kaifa's control ``0x10``).
 * Encoding: body, data-notification, AES-GCM and UI frame all by dlms-cosem, with
   these gaps (each raises ``NotImplementedError`` here rather than return wrong bytes):
   ``GeneralGlobalCipher.to_bytes`` writes the ciphered-content length as one byte, so
@@ -41,7 +41,7 @@ import pytest
 pytest.importorskip("dlms_cosem")
 
 from dlms_cosem import dlms_data
-from dlms_cosem.exceptions import DecryptionError
+from dlms_cosem.exceptions import DecryptionError as DecryptionError  # re-exported
 from dlms_cosem.hdlc.address import HdlcAddress
 from dlms_cosem.hdlc.frames import UnnumberedInformationFrame
 from dlms_cosem.protocol.wrappers import WrapperProtocolDataUnit
@@ -184,10 +184,11 @@ def decode_push(frame: bytes, ek: bytes | None = None, ak: bytes | None = None) 
     """Decode a data-notification push to a plain tree of its body.
 
     ``frame`` is one push: one HDLC UI frame ``7E..7E``, an IEC 62056-47 wrapper frame
-    ``00 01 ..``, an LLC PDU ``E6 E7 00 ..`` or a bare APDU (``0F`` plain, ``DB`` general-glo-ciphering with SC ``0x30``). The body is
-    a ``list`` when it is an array or a structure (as HAN pushes are); a scalar body is
-    returned as that scalar. A bad HCS/FCS raises dlms-cosem's exception, a GCM tag that
-    does not verify its :class:`DecryptionError` (re-exported here).
+    ``00 01 ..``, an LLC PDU ``E6 E7 00 ..`` or a bare APDU (``0F`` plain, ``DB``
+    general-glo-ciphering with SC ``0x30``). The body is a ``list`` when it is an array
+    or a structure (as HAN pushes are); a scalar body is returned as that scalar. A bad
+    HCS/FCS raises dlms-cosem's exception, a GCM tag that does not verify its
+    :class:`DecryptionError` (re-exported here).
     """
     return _decode(frame, ek, ak, typed=False).body
 

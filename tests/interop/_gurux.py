@@ -26,6 +26,12 @@ Quirks of gurux-dlms 1.0.203 worth knowing in tests:
   octet-string (``09 0C`` + 12 bytes) is read as a 9-byte date-time ("Invalid data
   type."), and an HDLC push with control ``0x10`` (an I-frame, as Kaifa sends) is taken
   for a reply and never completes a notification.
+* It writes a wrong HDLC frame length when the length is 256 to 262 (or 512 to 518,
+  ...): ``GXDLMS.getHdlcFrame`` takes the length's top three bits from the addresses
+  and information field alone, before adding the 7 bytes of format, control, HCS and
+  FCS, so a frame of length 260 (0x104) is sent with length 4.
+  Neither gurux nor OpenAMS can read such a frame; :func:`encode_push` refuses to
+  return one unless told otherwise.
 * ``GXDLMSNotify`` uses the client address as HDLC destination and the server address
   as source, and splits the information field at ``hdlcSettings.maxInfoTX`` (128 by
   default; then refuses, as the push does not fit one frame), so :func:`encode_push`
@@ -289,10 +295,11 @@ def decode_push(frame: bytes, ek: bytes | None = None, ak: bytes | None = None) 
     """Decode a data-notification push to a plain tree of its body.
 
     ``frame`` is one push: HDLC UI frame(s) ``7E..7E`` (segmented pushes too), an
-    IEC 62056-47 wrapper frame ``00 01 ..``, an LLC PDU ``E6 E7 00 ..`` or a bare APDU (``0F`` plain, ``DB`` general-glo-ciphering). Keys
-    are needed only for ciphered pushes. The body is a ``list`` when it is an array or a
-    structure (as HAN pushes are); a scalar body is returned as that scalar. The GCM tag
-    is not checked (gurux quirk). Raises ``ValueError`` when gurux yields nothing.
+    IEC 62056-47 wrapper frame ``00 01 ..``, an LLC PDU ``E6 E7 00 ..`` or a bare APDU
+    (``0F`` plain, ``DB`` general-glo-ciphering). Keys are needed only for ciphered
+    pushes. The body is a ``list`` when it is an array or a structure (as HAN pushes
+    are); a scalar body is returned as that scalar. The GCM tag is not checked (gurux
+    quirk). Raises ``ValueError`` when gurux yields nothing.
     """
     return _decode(frame, ek, ak, typed=False).body
 
@@ -340,6 +347,7 @@ def encode_push(
     invoke_id_and_priority: int = 0x4000_0000,
     client_address: int = 0x41,
     server_address: int = 0x10,
+    strict: bool = True,
 ) -> bytes:
     """Build a data-notification push with gurux-dlms.
 
@@ -355,6 +363,9 @@ def encode_push(
     ``server_address`` to ``client_address``; without it the bare APDU is returned.
     Segmented HDLC output is not offered: gurux sends the last segment as an I-frame,
     which is not what meters do (and gurux itself then cannot read it back).
+
+    With ``strict`` (the default) a frame whose length field gurux got wrong raises
+    ``NotImplementedError``; ``strict=False`` returns gurux's bytes as they are.
     """
     if invoke_id_and_priority & 0x3F00_0000:
         raise ValueError("gurux can set only priority, service class and the invoke id")
@@ -386,5 +397,13 @@ def encode_push(
     body = GXByteBuffer()
     value = _to_gurux(body_tree)
     _GXCommon.setData(notify.settings, body, _GXCommon.getDLMSDataType(value), value)
-    messages = notify.generateDataNotificationMessages(date_time, body)
-    return b"".join(bytes(message) for message in messages)
+    messages = [bytes(m) for m in notify.generateDataNotificationMessages(date_time, body)]
+    if strict and hdlc:
+        for message in messages:
+            declared = int.from_bytes(message[1:3], "big") & 0x7FF
+            if declared != len(message) - 2:
+                raise NotImplementedError(
+                    f"gurux wrote HDLC frame length {declared} for a {len(message) - 2}-byte "
+                    "frame (its length bug, see the module doc)"
+                )
+    return b"".join(messages)

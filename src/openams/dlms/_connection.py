@@ -148,7 +148,9 @@ class PushStream:
         if event is not NEED_DATA:
             return event
         if self.state is StreamState.CLOSING:
-            leftover = bytes(self._buf) + b"".join(self._pending)
+            if self.framing == "hdlc" and self._buf == b"\x7e":
+                self._buf.clear()  # the closing flag of the last frame
+            leftover = b"".join(self._pending) + bytes(self._buf)
             self._buf.clear()
             self._pending.clear()
             if leftover:
@@ -222,7 +224,8 @@ class PushStream:
                 FrameError("HDLC closing flag missing where the length says", offset=0),
                 self._take(1),
             )
-        frame = self._take(length + 2)
+        frame = bytes(buf[: length + 2])
+        del buf[: length + 1]  # the closing flag stays: it may open the next frame
         self._pending.append(frame)
         if frame[1] & 0x08:  # segmentation bit: more frames of this push follow
             return NEED_DATA if not self._buf else self._next_hdlc()

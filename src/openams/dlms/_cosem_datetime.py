@@ -146,10 +146,17 @@ class CosemDateTime:
                     tag="date-time",
                 )
             return naive.replace(tzinfo=_fixed_zone(-self.deviation_min))
-        fold = 0
+        first = naive.replace(tzinfo=tz)
         if trust_deviation and self.status != 0xFF and not self.status & STATUS_DAYLIGHT_SAVING:
-            fold = 1  # a repeated wall-clock hour said to be standard time: the second one
-        return naive.replace(tzinfo=tz, fold=fold)
+            later = naive.replace(tzinfo=tz, fold=1)
+            first_offset, later_offset = first.utcoffset(), later.utcoffset()
+            if (
+                first_offset is not None
+                and later_offset is not None
+                and first_offset > later_offset
+            ):
+                return later  # a repeated hour said to be standard time: its second occurrence
+        return first
 
 
 @lru_cache(maxsize=64)

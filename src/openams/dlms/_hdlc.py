@@ -111,6 +111,16 @@ def encode_hdlc_address(value: int, size: int = 1) -> bytes:
     return bytes(out)
 
 
+def _address_end_or_none(buf: bytes, pos: int) -> int | None:
+    """End of a 1-, 2- or 4-byte address at ``pos``, or ``None``."""
+    for size in (1, 2, 4):
+        if buf[pos + size - 1] & 1:
+            if any(b & 1 for b in buf[pos : pos + size - 1]):
+                return None
+            return pos + size
+    return None
+
+
 def _address_end(buf: bytes, pos: int, limit: int, frame_at: int, which: str) -> int:
     """End of the address at ``pos``: the byte with its low bit set closes it (1, 2 or 4)."""
     for i in range(pos, min(pos + 4, limit)):
@@ -157,7 +167,8 @@ def decode_hdlc_frame(buf: bytes, offset: int = 0) -> tuple[HdlcFrame, int]:
     close = offset + 1 + length
     if close >= n:
         raise FrameError(
-            f"HDLC frame declares {length} bytes but only {n - offset - 1} follow",
+            f"HDLC frame declares {length} bytes but only {n - offset - 1} follow, "
+            "closing flag included",
             offset=offset,
             tag="length",
         )
@@ -187,36 +198,54 @@ def decode_hdlc_frame(buf: bytes, offset: int = 0) -> tuple[HdlcFrame, int]:
     return frame, close
 
 
+_HEADERS: dict[bytes, int] = {}  # first 9 bytes of a verified frame -> where its info starts
+_HEADER_KEY = 9  # flag, format, 1-byte and 2-byte addresses, control and HCS fit in 9 bytes
+
+
 def single_frame_info(data: bytes) -> bytes | None:
     """The information field of ``data`` if it is exactly one good, unsegmented frame.
 
     The fast path for the common push. Returns ``None`` for anything else (more frames,
     segmentation, a bad checksum), and the caller falls back to :func:`decode_hdlc_frames`,
-    which reports what is wrong.
+    which reports what is wrong. A meter's header (format, addresses, control, HCS) is the
+    same push after push, so a header that verified once is remembered by its first bytes.
     """
     n = len(data)
     if n < 12 or data[0] != FLAG or data[-1] != FLAG:
         return None
+    info_at = _HEADERS.get(data[:_HEADER_KEY])
+    if info_at is None:
+        info_at = _verify_header(data, n)
+        if info_at is None:
+            return None
+    elif ((data[1] & 0x07) << 8) | data[2] != n - 2:
+        return None
+    # crc16_x25(data[1 : n - 3]), written out: this is the hottest line of a head-end
+    crc = binascii.crc_hqx(data[1 : n - 3].translate(_REV8), 0xFFFF)
+    if ((_REV8[crc & 0xFF] << 8) | _REV8[crc >> 8]) ^ 0xFFFF != data[n - 3] | (data[n - 2] << 8):
+        return None
+    return data[info_at : n - 3]
+
+
+def _verify_header(data: bytes, n: int) -> int | None:
     fmt = (data[1] << 8) | data[2]
     if fmt & 0xF800 != 0xA000 or fmt & 0x7FF != n - 2:
         return None
-    i = 3
-    while not data[i] & 1:
-        i += 1
-        if i > 6:
-            return None
-    i += 1
-    j = i
-    while not data[j] & 1:
-        j += 1
-        if j > i + 3:
-            return None
+    i = _address_end_or_none(data, 3)
+    if i is None:
+        return None
+    j = _address_end_or_none(data, i)
+    if j is None:
+        return None
+    j -= 1
     info_at = j + 4  # control and HCS follow the source address
     if info_at > n - 3 or not _hcs_ok(data[1:info_at]):
         return None
-    if crc16_x25(data[1 : n - 3]) != data[n - 3] | (data[n - 2] << 8):
-        return None
-    return data[info_at : n - 3]
+    if info_at <= _HEADER_KEY:
+        if len(_HEADERS) > 4096:
+            _HEADERS.clear()
+        _HEADERS[data[:_HEADER_KEY]] = info_at
+    return info_at
 
 
 def decode_hdlc_frames(buf: bytes) -> list[HdlcFrame]:

@@ -30,6 +30,7 @@ from typing import Any
 from ._axdr import MAX_DEPTH, DataType, decode_length
 from ._cosem_datetime import datetime_from_cosem
 from ._errors import ApduError
+from ._record import Push, manufacturer_from_system_title
 
 __all__ = [
     "CONV_DATETIME",
@@ -99,6 +100,9 @@ class Scan:
         values: The raw value of each leaf: int, float, bool, bytes (strings are bytes).
         spans: ``(type, content start, content end)`` of each leaf within ``apdu``.
         header_span: Where the 12 header date-time bytes are, if present.
+        inspected: Leaves whose *value* a list decoder looked at (through :meth:`read`),
+            whether or not it then chose the push: a compiled layout must hold them constant,
+            or a push differing there could have been decided otherwise.
     """
 
     apdu: bytes
@@ -106,6 +110,12 @@ class Scan:
     values: list[Any]
     spans: list[tuple[int, int, int]]
     header_span: tuple[int, int] | None
+    inspected: set[int] = field(default_factory=set)
+
+    def read(self, index: int) -> Any:
+        """The raw value of leaf ``index``, noted as a value a decision depends on."""
+        self.inspected.add(index)
+        return self.values[index]
 
 
 def scan_notification(apdu: bytes) -> Scan:
@@ -217,6 +227,8 @@ class Plan:
         meter_id_key: Key of the meter identifier among the items.
         meter_type_key: Key of the meter type among the items.
         clock_key: Key of the meter clock among the items.
+        manufacturer_guess: The manufacturer whose list has this shape when the push does not
+            identify itself; used only when the system title does not name one either.
     """
 
     layout: str
@@ -228,17 +240,31 @@ class Plan:
     meter_id_key: str | None = None
     meter_type_key: str | None = None
     clock_key: str | None = None
+    manufacturer_guess: str | None = None
+
+
+_TEXTS: dict[bytes, str] = {}  # meter ids and types recur push after push
 
 
 def _text(raw: Any) -> Any:
     """Printable text as ``str``; other bytes as lower-case hex."""
-    if isinstance(raw, bytes):
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return raw.hex()
-        return text if text.isprintable() else raw.hex()
+    if type(raw) is bytes:
+        text = _TEXTS.get(raw)
+        if text is None:
+            text = _decode_text(raw)
+            if len(_TEXTS) >= 65_536:
+                _TEXTS.clear()
+            _TEXTS[raw] = text
+        return text
     return raw
+
+
+def _decode_text(raw: bytes) -> str:
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.hex()
+    return text if text.isprintable() else raw.hex()
 
 
 def execute(
@@ -286,8 +312,9 @@ class Template:
         unpacker: Unpacks the variable leaves, and the header date-time, in one call.
         header_pos: Position of the header date-time in the unpacked tuple, or -1.
         plan: The plan this template was compiled from.
-        convert: ``convert(raw, tz, trust_deviation)``: the plan applied to the unpacked
-            leaves, generated as straight-line code (it gives what :func:`execute` gives).
+        build: ``build(raw, tz, framing, system_title, invocation_counter, security_control)``
+            gives the :class:`Push` from the unpacked leaves: the plan as straight-line
+            code, giving what :func:`execute` and :func:`assemble` give on the tree path.
     """
 
     length: int
@@ -296,7 +323,7 @@ class Template:
     unpacker: struct.Struct
     header_pos: int
     plan: Plan
-    convert: Callable[[Any, tzinfo, bool], dict[str, tuple[Any, str | None]]]
+    build: Callable[..., Push]
 
     def match(self, apdu: bytes) -> tuple[Any, ...] | None:
         """The unpacked leaves if ``apdu`` has this template's shape, else ``None``."""
@@ -341,30 +368,54 @@ def compile_template(scan: Scan, plan: Plan, tz: tzinfo) -> Template:
             positions[leaf] = index
     if cursor < n:
         fmt.append(f"{n - cursor}x")
-    constants: list[tuple[Any, str | None]] = []
+    constants: list[Any] = []
+
+    def constant(value: Any) -> str:
+        constants.append(value)
+        return f"const[{len(constants) - 1}]"
+
     parts = []
     for item in plan.items:
         pos = positions.get(item.leaf)
         if pos is None:
             row = ((item.key, 0, item.conv, item.multiplier, item.divisor, item.unit),)
-            constants.append(
-                execute(row, [scan.values[item.leaf]], tz, plan.trust_deviation)[item.key]
-            )
-            parts.append(f"{item.key!r}: const[{len(constants) - 1}]")
+            value = execute(row, [scan.values[item.leaf]], tz, plan.trust_deviation)[item.key]
+            parts.append(f"{item.key!r}: {constant(value)}")
             continue
-        value = f"raw[{pos}]"
+        expr = f"raw[{pos}]"
         raw_value = scan.values[item.leaf]
         numeric = raw_value is not None and not isinstance(raw_value, bytes | bool)
         if item.conv == CONV_NUMBER and numeric:
             if item.divisor != 1:
-                value = f"{value} / {item.divisor!r}"
+                expr = f"{expr} / {item.divisor!r}"
             elif item.multiplier != 1:
-                value = f"{value} * {item.multiplier!r}"
+                expr = f"{expr} * {item.multiplier!r}"
         elif item.conv == CONV_TEXT:
-            value = f"text({value})"
+            expr = f"(texts.get({expr}) or text({expr}))"
+        elif item.conv == CONV_DATETIME and isinstance(raw_value, bytes) and len(raw_value) == 12:
+            expr = f"cosem_time({expr}, tz, {plan.trust_deviation!r})"
         elif item.conv == CONV_DATETIME:
-            value = f"stamp({value}, tz, trust)"
-        parts.append(f"{item.key!r}: ({value}, {item.unit!r})")
+            expr = f"stamp({expr}, tz, {plan.trust_deviation!r})"
+        parts.append(f"{item.key!r}: ({expr}, {item.unit!r})")
+    head = f"stamp(raw[{header_pos}], tz, {plan.trust_deviation!r})" if header_pos >= 0 else "None"
+
+    def pick(key: str | None, kind: str) -> str:
+        return "None" if key is None else f"{kind}(values[{key!r}][0])"
+
+    if plan.manufacturer:
+        manufacturer = constant(plan.manufacturer)
+    else:
+        manufacturer = f"(flag(system_title) or {constant(plan.manufacturer_guess)})"
+    source = (
+        "def build(raw, tz, framing, system_title, invocation_counter, security_control):\n"
+        f"    values = {{{', '.join(parts)}}}\n"
+        f"    head = {head}\n"
+        f"    clock = {pick(plan.clock_key, 'when')}\n"
+        f"    return new(Push, (framing, {constant(plan.layout)}, {constant(plan.list_id)}, "
+        f"{manufacturer}, {pick(plan.meter_id_key, 'text_only')}, "
+        f"{pick(plan.meter_type_key, 'text_only')}, system_title, invocation_counter, "
+        "security_control, head if clock is None else clock, head, values, None))\n"
+    )
     mask_int = int.from_bytes(mask, "big")
     return Template(
         n,
@@ -373,23 +424,69 @@ def compile_template(scan: Scan, plan: Plan, tz: tzinfo) -> Template:
         struct.Struct("".join(fmt)),
         header_pos,
         plan,
-        _generate(parts, tuple(constants)),
+        _generate(source, tuple(constants)),
     )
 
 
-def _generate(
-    parts: list[str], constants: tuple[tuple[Any, str | None], ...]
-) -> Callable[[Any, tzinfo, bool], dict[str, tuple[Any, str | None]]]:
-    """Straight-line code for a plan: one dictionary display, no per-item branching.
+def _generate(source: str, constants: tuple[Any, ...]) -> Callable[..., Push]:
+    """Compile a layout's ``build`` function: one dictionary display, no per-item branching.
 
     The source is built only from OBIS keys formatted from integers, unit symbols from the
-    unit table, integer positions and powers of ten, each written with ``repr``; constant
-    values are passed in the namespace, never written into the source.
+    unit table, integer positions, powers of ten and booleans, each written with ``repr``;
+    every other constant (list identifiers, names) is passed in the namespace, never written
+    into the source.
     """
-    source = "def convert(raw, tz, trust):\n    return {" + ", ".join(parts) + "}\n"
-    namespace: dict[str, Any] = {"text": _text, "stamp": _stamp, "const": constants}
+    namespace: dict[str, Any] = {
+        "text": _text,
+        "stamp": _stamp,
+        "const": constants,
+        "Push": Push,
+        "new": tuple.__new__,
+        "texts": _TEXTS,
+        "cosem_time": datetime_from_cosem,
+        "flag": manufacturer_from_system_title,
+        "when": _when,
+        "text_only": _text_only,
+    }
     exec(compile(source, "<openams layout>", "exec"), namespace)  # noqa: S102 - see docstring
-    return namespace["convert"]  # type: ignore[no-any-return]
+    return namespace["build"]  # type: ignore[no-any-return]
+
+
+def _when(value: Any) -> datetime | None:
+    return value if isinstance(value, datetime) else None
+
+
+def _text_only(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def assemble(
+    plan: Plan,
+    values: dict[str, tuple[Any, str | None]],
+    head: datetime | None,
+    framing: str,
+    system_title: bytes | None,
+    invocation_counter: int | None,
+    security_control: int | None,
+) -> Push:
+    """The :class:`Push` of the tree path (what a template's ``build`` gives)."""
+    clock = _when(values[plan.clock_key][0]) if plan.clock_key else None
+    return Push(
+        framing,
+        plan.layout,
+        plan.list_id,
+        plan.manufacturer
+        or manufacturer_from_system_title(system_title)
+        or plan.manufacturer_guess,
+        _text_only(values[plan.meter_id_key][0]) if plan.meter_id_key else None,
+        _text_only(values[plan.meter_type_key][0]) if plan.meter_type_key else None,
+        system_title,
+        invocation_counter,
+        security_control,
+        head if clock is None else clock,
+        head,
+        values,
+    )
 
 
 def _stamp(raw: Any, tz: tzinfo, trust: bool) -> Any:

@@ -34,6 +34,7 @@ References:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from typing import Protocol
 
 from ._axdr import DataType
@@ -48,6 +49,7 @@ from ._layout import (
     Scan,
 )
 from ._obis import UNITS, Obis
+from ._record import manufacturer_from_system_title
 
 __all__ = [
     "ListDecoder",
@@ -74,22 +76,6 @@ _NUMERIC = frozenset(
     }
 )
 _TEXTUAL = frozenset({DataType.OCTET_STRING, DataType.VISIBLE_STRING, DataType.UTF8_STRING})
-
-#: FLAG identifiers (first three bytes of a system title) seen in captured ciphered pushes.
-FLAG_IDS = {
-    b"KFM": "Kaifa",
-    b"KAM": "Kamstrup",
-    b"LGZ": "Landis+Gyr",
-    b"ISK": "Iskraemeco",
-    b"SAG": "Sagemcom",
-}
-
-
-def manufacturer_from_system_title(system_title: bytes | None) -> str | None:
-    """The manufacturer named by a system title's FLAG identifier, if known."""
-    if not system_title:
-        return None
-    return FLAG_IDS.get(bytes(system_title[:3]))
 
 
 class ListDecoder(Protocol):
@@ -120,11 +106,16 @@ def list_decoders() -> tuple[ListDecoder, ...]:
 
 
 def plan_for(scan: Scan) -> Plan | None:
-    """The first registered decoder's plan for ``scan``, or ``None`` (unknown layout)."""
+    """The first registered decoder's plan for ``scan``, or ``None`` (unknown layout).
+
+    Every leaf any decoder read on the way (the ones that declined included) joins the plan's
+    constant leaves, so a compiled layout only ever matches pushes that every decoder would
+    have decided the same way.
+    """
     for decoder in _REGISTRY:
         plan = decoder.plan(scan)
         if plan is not None:
-            return plan
+            return replace(plan, const_leaves=plan.const_leaves | frozenset(scan.inspected))
     return None
 
 
@@ -133,7 +124,7 @@ def plan_for(scan: Scan) -> Plan | None:
 
 def _obis(node: Node, scan: Scan) -> Obis | None:
     if node.type is DataType.OCTET_STRING and not node.is_container:
-        raw = scan.values[node.index]
+        raw = scan.read(node.index)
         if len(raw) == 6:
             return Obis(*raw)
     return None
@@ -147,13 +138,13 @@ def _scaler_unit(node: Node, scan: Scan) -> tuple[int, int] | None:
         return None
     if scaler.type not in (DataType.INTEGER, DataType.LONG):
         return None
-    return scan.values[scaler.index], scan.values[unit.index]
+    return scan.read(scaler.index), scan.read(unit.index)
 
 
 def _text_leaf(node: Node, scan: Scan) -> str | None:
     if node.is_container or node.type not in _TEXTUAL:
         return None
-    raw = scan.values[node.index]
+    raw = scan.read(node.index)
     try:
         return bytes(raw).decode("ascii")
     except UnicodeDecodeError:
@@ -215,6 +206,10 @@ def _item_for(
     key = str(obis)
     if _is_clock(obis):
         return PlanItem(key, value.index, CONV_DATETIME)
+    if value.type is DataType.DATE_TIME:
+        return PlanItem(key, value.index, CONV_DATETIME)
+    if value.type in (DataType.DATE, DataType.TIME):
+        return PlanItem(key, value.index, CONV_TEXT)
     if value.type in _TEXTUAL or value.type is DataType.BIT_STRING:
         if value.type is DataType.OCTET_STRING and len(scan.values[value.index]) == 12:
             return PlanItem(key, value.index, CONV_DATETIME)
@@ -337,7 +332,12 @@ class _AidonDecoder:
         if list_leaf is not None:
             const.add(list_leaf)
         items = [_item_for(o, v, su, None, scan) for o, v, su in entries]
-        return _finish("aidon", "Aidon", list_id, items, const, trust_deviation=False)
+        plan = _finish(
+            "aidon", "Aidon" if list_id else None, list_id, items, const, trust_deviation=False
+        )
+        # Aidon's List 1 carries no list identifier: its shape is Aidon's, but a system title
+        # naming another manufacturer wins.
+        return plan if list_id else replace(plan, manufacturer_guess="Aidon")
 
 
 def _kamstrup_scaler(obis: Obis) -> int:
@@ -502,7 +502,7 @@ class _GenericObisDecoder:
             if value.is_container:
                 continue
             const.update(leaf.index for leaf in descriptor.items if not leaf.is_container)
-            if scan.values[attribute.index] == 2:
+            if scan.read(attribute.index) == 2:
                 items.append(_item_for(obis, value, None, None, scan))
         if not items:
             return None

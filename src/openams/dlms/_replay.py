@@ -4,9 +4,10 @@ The invocation counter is half of the AES-GCM initialisation vector, so a counte
 not increase is either a replayed push (an attacker resending a captured one) or a meter
 reusing an IV, which breaks GCM's confidentiality. Either way the push is refused.
 
-The guard is checked *after* a push authenticated, so a forged push cannot move a meter's
-counter forward and lock the real meter out. Pushes with security control 0x20 (encryption
-without authentication) cannot be authenticated; their counters are accepted as sent.
+Every ciphered push is checked against the guard, but only an *authenticated* push (its tag
+verified) moves it forward, so a forged push cannot move a meter's counter and lock the real
+meter out. Pushes without authentication (security control 0x20, or 0x00) cannot be trusted
+to carry the meter's own counter: they are refused if they replay, never recorded.
 
 The guard keeps its state in memory; the head-end persists it (``snapshot``/``restore``).
 

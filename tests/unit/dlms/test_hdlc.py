@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from openams.dlms import (
-    DlmsError,
     FrameError,
     HdlcFrame,
     crc16_x25,
@@ -16,6 +17,7 @@ from openams.dlms import (
     encode_hdlc_frames,
 )
 from openams.dlms._hdlc import encode_hdlc_address, single_frame_info
+from tests.vectors import green_book as gb
 
 from .strategies import PROPERTY
 
@@ -41,7 +43,17 @@ def _build(fields: bytes, info: bytes = b"") -> bytes:
 
 def test_crc16_x25_check_value():
     # the catalogue check value of CRC-16/IBM-SDLC (X.25): CRC of ASCII "123456789"
-    assert crc16_x25(b"123456789") == 0x906E
+    assert crc16_x25(gb.CRC_CHECK_INPUT) == gb.CRC_CHECK_VALUE == 0x906E
+
+
+@pytest.mark.parametrize(
+    ("raw", "fields"), [(gb.SNRM, gb.SNRM_FIELDS), (gb.DISC, gb.DISC_FIELDS)], ids=["snrm", "disc"]
+)
+def test_link_frames_from_the_standard(raw, fields):
+    frame, close = decode_hdlc_frame(raw)
+    assert frame == HdlcFrame(**fields)
+    assert close == len(raw) - 1
+    assert frame.to_bytes() == raw
 
 
 def test_crc16_x25_of_nothing_is_zero():
@@ -86,13 +98,16 @@ def test_address_encoding_refuses_what_does_not_fit(value, size):
 
 # A frame written by hand from IEC 62056-46: UI frame (control 0x13) from server 0x0441
 # (two-byte address 10 83) to client 0x20 (41), information "E6 E7 00 0F".
-HAND_FRAME = bytes.fromhex(
-    "7e"  # opening flag
-    "a0 0e"  # frame format: type 3 (0xA), S = 0, length 14 (every byte between the flags)
-    "41"  # destination address, one byte, end bit set
-    "10 83"  # source address, two bytes, end bit on the second
-    "13"  # control: UI with poll/final
-) + _with_hcs(bytes.fromhex("a0 0e 41 10 83 13"))[-2:]  # HCS over format..control, LSB first
+HAND_FRAME = (
+    bytes.fromhex(
+        "7e"  # opening flag
+        "a0 0e"  # frame format: type 3 (0xA), S = 0, length 14 (every byte between the flags)
+        "41"  # destination address, one byte, end bit set
+        "10 83"  # source address, two bytes, end bit on the second
+        "13"  # control: UI with poll/final
+    )
+    + _with_hcs(bytes.fromhex("a0 0e 41 10 83 13"))[-2:]
+)  # HCS over format..control, LSB first
 
 
 def _hand_frame() -> bytes:
@@ -262,12 +277,14 @@ def test_error_in_a_later_frame_reports_that_frames_offset():
     assert info.value.offset == len(first)
 
 
-def test_hcs_cache_stays_bounded_and_correct():
-    # more distinct headers than the cache holds; each is still checked correctly
+def test_header_caches_stay_bounded_and_correct():
+    # more distinct headers than the caches hold; each is still checked correctly, by the full
+    # decoder and by the fast path
     for dest in range(17):
         for control in range(256):
             raw = HdlcFrame(encode_hdlc_address(dest), b"\x03", control, b"\x01").to_bytes()
             assert decode_hdlc_frame(raw)[0].control == control
+            assert single_frame_info(raw) == b"\x01"
     bad = bytearray(HdlcFrame(b"\x41", b"\x03", 0x13, b"\x01").to_bytes())
     bad[7] ^= 0x01  # HCS
     bad[-3:-1] = crc16_x25(bytes(bad[1:-3])).to_bytes(2, "little")
@@ -320,9 +337,7 @@ def test_fast_path_refuses_three_byte_addresses_like_the_full_decoder(fields):
 # --- properties ----------------------------------------------------------------------------
 
 addresses = st.sampled_from([1, 2, 4]).flatmap(
-    lambda size: st.integers(0, (1 << (7 * size)) - 1).map(
-        lambda v: encode_hdlc_address(v, size)
-    )
+    lambda size: st.integers(0, (1 << (7 * size)) - 1).map(lambda v: encode_hdlc_address(v, size))
 )
 frames = st.builds(
     HdlcFrame,
@@ -355,10 +370,8 @@ def test_segmentation_round_trip(info, max_info, dest, src):
 @PROPERTY
 @given(st.binary(max_size=80).map(lambda b: b"\x7e" + b))
 def test_arbitrary_bytes_raise_only_frame_error(raw):
-    try:
+    with contextlib.suppress(FrameError):
         decode_hdlc_frames(raw)
-    except FrameError:
-        pass
     single_frame_info(raw)  # never raises: None or the info field
 
 

@@ -1,0 +1,3 @@
+"""Interoperability tests against independent DLMS/COSEM implementations."""
+
+from __future__ import annotations
