@@ -236,3 +236,33 @@ def test_console_script_runs_demo(tmp_path):
     )
     assert again.returncode == 1
     assert [json.loads(x) for x in again.stdout.splitlines()] == decoded
+
+
+def test_demo_in_process_writes_its_files_and_summary(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path), "--meters", "1", "--hours", "1"]) == 0
+    out, _ = capsys.readouterr()
+    assert "decoded          9 (3 ciphered and authenticated)" in out
+    assert (tmp_path / "pushes.hex").read_text().count("\n# ") == 11
+    assert (tmp_path / "keys.csv").read_text().startswith("system_title,ek,ak\n")
+    assert len((tmp_path / "decoded.jsonl").read_text().splitlines()) == 12
+
+
+def test_an_unexpected_error_is_one_line_and_exit_3(tmp_path, capsys, monkeypatch):
+    import openams.cli.decode as decode_module
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(decode_module, "decode_hex_lines", boom)
+    path = tmp_path / "p.hex"
+    path.write_text("00\n")
+    assert main(["decode", str(path)]) == 3
+    _, err = capsys.readouterr()
+    assert err.strip() == "ams: internal error: RuntimeError: disk on fire"
+
+
+def test_version_and_help_exit_zero(capsys):
+    assert main(["--version"]) == 0
+    assert "ams, version" in capsys.readouterr().out
+    assert main(["decode", "--help"]) == 0
+    assert "--keys" in capsys.readouterr().out

@@ -303,7 +303,8 @@ def plan_rows(plan: Plan) -> tuple[tuple[str, int, int, int, int, str | None], .
 
 @dataclass(frozen=True, slots=True)
 class Template:
-    """A compiled layout: verify with ``mask``/``const``, unpack with ``unpacker``.
+    """A compiled layout: an APDU matches when ``int(apdu) & mask == const``; then
+    ``build(unpacker.unpack(apdu), ...)`` gives its :class:`Push`.
 
     Attributes:
         length: APDU length this template is for.
@@ -324,12 +325,6 @@ class Template:
     header_pos: int
     plan: Plan
     build: Callable[..., Push]
-
-    def match(self, apdu: bytes) -> tuple[Any, ...] | None:
-        """The unpacked leaves if ``apdu`` has this template's shape, else ``None``."""
-        if int.from_bytes(apdu, "big") & self.mask != self.const:
-            return None
-        return self.unpacker.unpack(apdu)
 
 
 def compile_template(scan: Scan, plan: Plan, tz: tzinfo) -> Template:
@@ -358,9 +353,7 @@ def compile_template(scan: Scan, plan: Plan, tz: tzinfo) -> Template:
     positions: dict[int, int] = {}
     header_pos = -1
     for index, (start, end, code, leaf) in enumerate(segments):
-        if start > cursor:
-            fmt.append(f"{start - cursor}x")
-        fmt.append(code)
+        fmt.append(f"{start - cursor}x{code}")  # a tag byte at least lies between
         cursor = end
         if leaf == -2:
             header_pos = index

@@ -323,9 +323,7 @@ class _AidonDecoder:
         found = _obis_entries(scan, body)
         if found is None:
             return None
-        entries, loose, const = found
-        if loose or not entries:
-            return None
+        entries, _, const = found  # every item is a container: all are entries here
         list_id, list_leaf = _list_id_entry(entries, scan)
         if list_id is not None and not list_id.startswith("AIDON_"):
             return None

@@ -425,7 +425,23 @@ def test_push_to_dict_is_json_ready_for_date_and_time_values():
             Data(T.TIME, bytes.fromhex("02 1e 00 00")),
         ),
     )
-    json.dumps(decode_body(body).to_dict())
+    as_dict = decode_body(body).to_dict()
+    json.dumps(as_dict)
+    assert as_dict["values"]["1-0:0.1.2.255"] == {"value": "07e80a1b07", "unit": None}
+
+
+def test_date_time_typed_values_decode_as_date_times():
+    stamp = bytes.fromhex("07ea 01 05 01 0a 00 00 00 ff c4 00")
+    body = Data(T.STRUCTURE, (obis("1-0:0.1.2.255"), Data(T.DATE_TIME, stamp)))
+    value, unit = decode_body(body).values["1-0:0.1.2.255"]
+    assert value.isoformat() == "2026-01-05T10:00:00+01:00"
+    assert unit is None
+
+
+def test_to_dict_gives_raw_bytes_as_hex():
+    push = decode_body(Data(T.STRUCTURE, (obis("1-0:1.7.0.255"), u32(5))))
+    odd = push._replace(values={"x": (b"\x01\xff", None)})
+    assert odd.to_dict()["values"]["x"] == {"value": "01ff", "unit": None}
 
 
 def test_generic_capture_object_list():
