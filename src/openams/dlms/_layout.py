@@ -303,7 +303,9 @@ def plan_rows(plan: Plan) -> tuple[tuple[str, int, int, int, int, str | None], .
 
 @dataclass(frozen=True, slots=True)
 class Template:
-    """A compiled layout: an APDU matches when ``int(apdu) & mask == const``; then
+    """A compiled layout: match with ``mask`` and ``const``, then unpack and build.
+
+    An APDU matches when ``int.from_bytes(apdu) & mask == const``; then
     ``build(unpacker.unpack(apdu), ...)`` gives its :class:`Push`.
 
     Attributes:
