@@ -11,7 +11,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Iterator
-from datetime import datetime
 from typing import Any
 
 from openams.dlms import DlmsError, KeyPair, Push, PushDecoder
@@ -82,14 +81,6 @@ def parse_keys_csv(text: str, *, source: str = "keys.csv") -> dict[bytes, KeyPai
     return keys
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, bytes):
-        return value.hex()
-    return value
-
-
 def push_result(push: Push, line: int) -> dict[str, Any]:
     """The result dictionary of a decoded push (see docs/cli.md)."""
     if push.layout == "unknown":
@@ -101,22 +92,25 @@ def push_result(push: Push, line: int) -> dict[str, Any]:
                 "message": "the push decoded, but its body is not a list this decoder maps",
             },
         }
+    record = push.to_dict()
     return {
         "ok": True,
         "line": line,
-        "framing": push.framing,
-        "manufacturer": push.manufacturer,
-        "list_id": push.list_id,
-        "meter_id": push.meter_id,
-        "system_title": push.system_title.hex() if push.system_title else None,
-        "invocation_counter": push.invocation_counter,
-        "security": push.security,
-        "time": push.time.isoformat() if push.time else None,
-        "values": {
-            key: {"value": _jsonable(value), "unit": unit}
-            for key, (value, unit) in push.values.items()
-        },
+        **{key: record[key] for key in _RESULT_FIELDS},
+        "values": record["values"],
     }
+
+
+_RESULT_FIELDS = (
+    "framing",
+    "manufacturer",
+    "list_id",
+    "meter_id",
+    "system_title",
+    "invocation_counter",
+    "security",
+    "time",
+)
 
 
 def _error(line: int, code: str, message: str) -> dict[str, Any]:
