@@ -303,17 +303,18 @@ def plan_rows(plan: Plan) -> tuple[tuple[str, int, int, int, int, str | None], .
 
 @dataclass(frozen=True, slots=True)
 class Template:
-    """A compiled layout: match with ``mask`` and ``const``, then unpack and build.
+    """A compiled layout: unpack, compare the constant runs, build.
 
-    An APDU matches when ``int.from_bytes(apdu) & mask == const``; then
-    ``build(unpacker.unpack(apdu), ...)`` gives its :class:`Push`.
+    ``raw = unpacker.unpack(apdu)`` splits an APDU of this length into constant runs (even
+    positions) and fields (odd positions); it has this shape when ``raw[0::2] == runs``, and
+    then ``build(raw, ...)`` gives its :class:`Push`.
 
     Attributes:
         length: APDU length this template is for.
-        mask: Big-endian integer with 0xFF over every byte that must match.
-        const: The APDU's bytes under the mask.
-        unpacker: Unpacks the variable leaves, and the header date-time, in one call.
-        header_pos: Position of the header date-time in the unpacked tuple, or -1.
+        runs: The constant runs of the first APDU: every tag and length byte, and the
+            constant leaves (OBIS codes, scaler/unit pairs, list identifiers).
+        unpacker: Unpacks the constant runs and the fields in one call.
+        header_pos: Position of the header date-time among the unpacked values, or -1.
         plan: The plan this template was compiled from.
         build: ``build(raw, tz, framing, system_title, invocation_counter, security_control)``
             gives the :class:`Push` from the unpacked leaves: the plan as straight-line
@@ -321,8 +322,7 @@ class Template:
     """
 
     length: int
-    mask: int
-    const: int
+    runs: tuple[bytes, ...]
     unpacker: struct.Struct
     header_pos: int
     plan: Plan
@@ -332,70 +332,92 @@ class Template:
 def compile_template(scan: Scan, plan: Plan, tz: tzinfo) -> Template:
     """Compile the fast path for the shape of ``scan`` as decided by ``plan``.
 
-    Constant leaves are verified by the mask and not unpacked; the values the plan takes from
-    them (a list identifier) are converted once, here.
+    The format alternates the constant runs of the APDU (every tag and length byte, and the
+    constant leaves) with its variable fields, so that one ``unpack`` call both extracts the
+    values (odd positions) and yields the constant runs (even positions) to compare with the
+    ones of the first push. Values the plan takes from constant leaves (a list identifier)
+    are converted once, here.
     """
     apdu = scan.apdu
     n = len(apdu)
-    mask = bytearray(b"\xff" * n)
-    mask[1:5] = b"\x00" * 4  # long-invoke-id-and-priority varies
-    segments: list[tuple[int, int, str, int]] = []  # start, end, code, leaf (-2: header)
+    # (start, end, code, leaf); leaf -2 is the header date-time, -3 the invoke id (ignored)
+    segments: list[tuple[int, int, str, int]] = [(1, 5, "4s", -3)]
     if scan.header_span is not None:
         s, e = scan.header_span
-        mask[s:e] = b"\x00" * (e - s)
         segments.append((s, e, "12s", -2))
     for leaf, (dtype, start, end) in enumerate(scan.spans):
         if start == end or leaf in plan.const_leaves:
-            continue  # constant (or without content): checked by the mask, not unpacked
-        mask[start:end] = b"\x00" * (end - start)
+            continue  # constant (or without content): compared, not converted
         segments.append((start, end, _CODES.get(dtype) or f"{end - start}s", leaf))
     segments.sort()
     fmt = [">"]
+    runs: list[bytes] = []
     cursor = 0
     positions: dict[int, int] = {}
     header_pos = -1
-    for index, (start, end, code, leaf) in enumerate(segments):
-        fmt.append(f"{start - cursor}x{code}")  # a tag byte at least lies between
+    for start, end, code, leaf in segments:
+        # a tag byte at least lies between two fields, so every constant run is non-empty
+        fmt.append(f"{start - cursor}s{code}")
+        runs.append(apdu[cursor:start])
+        index = 2 * len(runs) - 1
         cursor = end
         if leaf == -2:
             header_pos = index
-        else:
+        elif leaf >= 0:
             positions[leaf] = index
     if cursor < n:
-        fmt.append(f"{n - cursor}x")
+        fmt.append(f"{n - cursor}s")
+        runs.append(apdu[cursor:n])
     constants: list[Any] = []
 
     def constant(value: Any) -> str:
         constants.append(value)
         return f"const[{len(constants) - 1}]"
 
+    trust = plan.trust_deviation
     parts = []
+    lines = []  # locals for the values the Push also names (clock, meter id and type)
+    named = {plan.clock_key: "clock", plan.meter_id_key: "meter_id", plan.meter_type_key: "kind"}
+    sure: set[str] = set()  # locals already of the type the Push field wants
     for item in plan.items:
         pos = positions.get(item.leaf)
         if pos is None:
             row = ((item.key, 0, item.conv, item.multiplier, item.divisor, item.unit),)
-            value = execute(row, [scan.values[item.leaf]], tz, plan.trust_deviation)[item.key]
-            parts.append(f"{item.key!r}: {constant(value)}")
-            continue
-        expr = f"raw[{pos}]"
-        raw_value = scan.values[item.leaf]
-        numeric = raw_value is not None and not isinstance(raw_value, bytes | bool)
-        if item.conv == CONV_NUMBER and numeric:
-            if item.divisor != 1:
-                expr = f"{expr} / {item.divisor!r}"
-            elif item.multiplier != 1:
-                expr = f"{expr} * {item.multiplier!r}"
-        elif item.conv == CONV_TEXT:
-            expr = f"(texts.get({expr}) or text({expr}))"
-        elif item.conv == CONV_DATETIME and isinstance(raw_value, bytes) and len(raw_value) == 12:
-            expr = f"cosem_time({expr}, tz, {plan.trust_deviation!r})"
-        elif item.conv == CONV_DATETIME:
-            expr = f"stamp({expr}, tz, {plan.trust_deviation!r})"
+            value = execute(row, [scan.values[item.leaf]], tz, trust)[item.key]
+            if item.key not in named:
+                parts.append(f"{item.key!r}: {constant(value)}")
+                continue
+            expr = f"{constant(value[0])}"
+        else:
+            expr = f"raw[{pos}]"
+            raw_value = scan.values[item.leaf]
+            is_bytes = isinstance(raw_value, bytes)
+            numeric = raw_value is not None and not is_bytes and not isinstance(raw_value, bool)
+            if item.conv == CONV_NUMBER and numeric:
+                if item.divisor != 1:
+                    expr = f"{expr} / {item.divisor!r}"
+                elif item.multiplier != 1:
+                    expr = f"{expr} * {item.multiplier!r}"
+            elif item.conv == CONV_TEXT:
+                expr = f"(texts.get({expr}) or text({expr}))"
+                if is_bytes:
+                    sure.add(named.get(item.key, ""))  # text() of bytes is always a str
+            elif item.conv == CONV_DATETIME and is_bytes and len(raw_value) == 12:
+                expr = f"cosem_time({expr}, tz, {trust!r})"
+                sure.add(named.get(item.key, ""))  # a datetime, or None when unspecified
+            elif item.conv == CONV_DATETIME:
+                expr = f"stamp({expr}, tz, {trust!r})"
+        local = named.get(item.key)
+        if local is not None:
+            lines.append(f"    {local} = {expr}\n")
+            expr = local
         parts.append(f"{item.key!r}: ({expr}, {item.unit!r})")
-    head = f"stamp(raw[{header_pos}], tz, {plan.trust_deviation!r})" if header_pos >= 0 else "None"
+    head = f"cosem_time(raw[{header_pos}], tz, {trust!r})" if header_pos >= 0 else "None"
 
-    def pick(key: str | None, kind: str) -> str:
-        return "None" if key is None else f"{kind}(values[{key!r}][0])"
+    def field(local: str, key: str | None, kind: str) -> str:
+        if key is None:
+            return "None"
+        return local if local in sure else f"{kind}({local})"
 
     if plan.manufacturer:
         manufacturer = constant(plan.manufacturer)
@@ -403,19 +425,18 @@ def compile_template(scan: Scan, plan: Plan, tz: tzinfo) -> Template:
         manufacturer = f"(flag(system_title) or {constant(plan.manufacturer_guess)})"
     source = (
         "def build(raw, tz, framing, system_title, invocation_counter, security_control):\n"
-        f"    values = {{{', '.join(parts)}}}\n"
-        f"    head = {head}\n"
-        f"    clock = {pick(plan.clock_key, 'when')}\n"
-        f"    return new(Push, (framing, {constant(plan.layout)}, {constant(plan.list_id)}, "
-        f"{manufacturer}, {pick(plan.meter_id_key, 'text_only')}, "
-        f"{pick(plan.meter_type_key, 'text_only')}, system_title, invocation_counter, "
-        "security_control, head if clock is None else clock, head, values, None))\n"
+        + "".join(lines)
+        + f"    head = {head}\n"
+        + ("" if "clock" in sure else f"    clock = {field('clock', plan.clock_key, 'when')}\n")
+        + f"    return new(Push, (framing, {constant(plan.layout)}, {constant(plan.list_id)}, "
+        f"{manufacturer}, {field('meter_id', plan.meter_id_key, 'text_only')}, "
+        f"{field('kind', plan.meter_type_key, 'text_only')}, system_title, "
+        "invocation_counter, security_control, head if clock is None else clock, head, "
+        f"{{{', '.join(parts)}}}, None))\n"
     )
-    mask_int = int.from_bytes(mask, "big")
     return Template(
         n,
-        mask_int,
-        int.from_bytes(apdu, "big") & mask_int,
+        tuple(runs),
         struct.Struct("".join(fmt)),
         header_pos,
         plan,

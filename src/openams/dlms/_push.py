@@ -224,11 +224,11 @@ class PushDecoder:
             )
         templates = self._templates.get(len(apdu))
         if templates:
-            number = int.from_bytes(apdu, "big")
             for template in templates:
-                if number & template.mask == template.const:
+                raw = template.unpacker.unpack(apdu)
+                if raw[0::2] == template.runs:
                     return template.build(
-                        template.unpacker.unpack(apdu),
+                        raw,
                         self.tz,
                         framing,
                         system_title,
