@@ -7,16 +7,19 @@ depended on (OBIS codes, list identifiers, scaler/unit pairs). The plan never lo
 value leaves themselves, so it holds for every push of the same shape.
 
 Meters send the same list again and again, so after the first push a :class:`Template` is
-compiled from the plan: one ``struct`` format that unpacks every leaf of the whole APDU in one
-call, and a mask over the bytes that must not change (every tag and length byte, the constant
-leaves). A later push of the same length is checked against the mask in one big-integer
-operation and, if it matches, unpacked with the precompiled format. Because every tag and
-length byte sits at the same offset, the A-XDR parse of a matching push is identical to the
-first one's, and so is the plan: the fast path and the tree decoder give the same result.
+compiled from the plan: one ``struct`` format that splits an APDU of that length into its
+constant runs (every tag and length byte, and the constant leaves) and its variable fields,
+and a generated ``build`` function that turns the fields into the :class:`Push`. A later push
+of the same length is unpacked in one call and matches if its constant runs equal the first
+push's. Because every tag and length byte then sits at the same offset, the A-XDR parse of a
+matching push is identical to the first one's, and so is the plan: the fast path and the tree
+decoder give the same result.
 
 Invariants:
-    * :func:`execute` is the only place raw leaf values become output values, for both paths.
+    * The tree path converts with :func:`execute` and :func:`assemble`; a template's ``build``
+      writes the same conversions out as straight-line code (tests hold both to one result).
     * A template matches only APDUs whose tag, length and constant bytes are all equal.
+    * Every leaf a list decoder read to decide (see :meth:`Scan.read`) is constant.
 """
 
 from __future__ import annotations
