@@ -28,7 +28,7 @@ from openams.dlms import (
     list_decoders,
     register_list_decoder,
 )
-from openams.dlms._layout import CONV_NUMBER, Plan, PlanItem
+from openams.dlms._layout import CONV_NUMBER, CONV_TEXT, Plan, PlanItem
 from tests.vectors import PushVector, aidon_6534, kaifa_ma304h3e, kamstrup_6841
 
 from .strategies import FAST_PROPERTY, OSLO, expected_values, readings
@@ -861,3 +861,36 @@ def test_text_cache_stays_bounded_and_correct(monkeypatch):
     push = PushDecoder().decode(aidon_6534.LIST_2)
     assert push.meter_id == aidon_6534.READING["meter_id"]
     assert len(_layout._TEXTS) < 65_536
+
+
+class _NumericMeterId:
+    """A plug-in decoder that (wrongly) plans text for a number and names it the meter id."""
+
+    name = "numeric-id"
+
+    def plan(self, scan):
+        if scan.body.type is not T.STRUCTURE or len(scan.body.items) != 2:
+            return None
+        first, second = scan.body.items
+        if first.is_container or second.is_container:
+            return None
+        return Plan(
+            self.name,
+            None,
+            "Acme",
+            (PlanItem("id", first.index, CONV_TEXT), PlanItem("n", second.index, CONV_NUMBER)),
+            meter_id_key="id",
+            meter_type_key="n",
+        )
+
+
+def test_push_fields_stay_text_or_none_whatever_a_plugin_plans(registry):
+    register_list_decoder(_NumericMeterId(), first=True)
+    decoder = PushDecoder()
+    raw = DataNotification(1, None, Data(T.STRUCTURE, (u32(42), u32(7)))).to_bytes()
+    for _ in range(2):  # the tree path, then the compiled layout
+        push = decoder.decode(raw)
+        assert push.layout == "numeric-id"
+        assert push.values["id"] == (42, None)
+        assert push.meter_id is None
+        assert push.meter_type is None

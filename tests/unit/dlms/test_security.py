@@ -350,3 +350,16 @@ def test_wrapper_ports_are_outside_the_protection():
     raw[3] ^= 0x02  # source wPort 1 -> 3
     push = PushDecoder().decode(bytes(raw), keys=KeyPair(gb.EK, gb.AK))
     assert push.values == EXPECTED.values
+
+
+def test_authentication_header_cache_is_bounded(monkeypatch):
+    monkeypatch.setattr(_security, "_MAX_KEYS", 2)
+    monkeypatch.setattr(_security, "_HEADERS", {})
+    suite = SecuritySuite()
+    for i in range(5):
+        ak = bytes((i,)) * 16
+        apdu = suite.encrypt(
+            b"data", system_title=gb.SYSTEM_TITLE, invocation_counter=i, ek=gb.EK, ak=ak
+        )
+        assert suite.decrypt(apdu, gb.EK, ak) == b"data"
+        assert len(_security._HEADERS) <= 2
