@@ -17,7 +17,12 @@ DOCS = ROOT / "docs"
 
 
 def _commands():
-    yield from cli.commands.items()
+    for name, command in cli.commands.items():
+        if isinstance(command, click.Group):
+            for sub, subcommand in command.commands.items():
+                yield f"{name} {sub}", subcommand
+        else:
+            yield name, command
 
 
 @pytest.mark.parametrize(("name", "command"), list(_commands()))
@@ -45,6 +50,16 @@ def test_relative_links_resolve():
             if "://" in target:
                 continue
             assert (page.parent / target).exists(), f"{page.name} links to missing {target}"
+
+
+def test_every_simulator_csv_column_is_documented():
+    from openams.sim.csvio import COLUMNS
+
+    text = (DOCS / "sim-grid.md").read_text()
+    for name, columns in COLUMNS.items():
+        assert f"## `{name}`" in text
+        for column in columns:
+            assert f"| `{column}` |" in text, f"{name}: {column} is not documented"
 
 
 def test_nomenclature_names_every_public_parameter():

@@ -266,3 +266,14 @@ def test_version_and_help_exit_zero(capsys):
     assert "ams, version" in capsys.readouterr().out
     assert main(["decode", "--help"]) == 0
     assert "--keys" in capsys.readouterr().out
+
+
+def test_sim_grid_writes_the_four_files(tmp_path, capsys):
+    assert main(["sim", "grid", "--meters", "250", "--area", "NO2", "--seed", "9",
+                 "--out", str(tmp_path)]) == 0  # fmt: skip
+    out, _ = capsys.readouterr()
+    assert out.startswith("250 meters at 250 metering points under ")
+    lines = (tmp_path / "meters.csv").read_text().splitlines()
+    assert len(lines) == 251
+    assert (tmp_path / "topology.csv").exists()
+    assert main(["sim", "grid", "--meters", "5", "--area", "NO9", "--out", str(tmp_path)]) == 2

@@ -14,6 +14,7 @@ from openams.errors import OpenAMSError
 
 from .decode import decode_command
 from .demo import demo_command
+from .sim import sim_group
 
 __all__ = ["cli", "main"]
 
@@ -26,6 +27,7 @@ def cli() -> None:
 
 cli.add_command(decode_command)
 cli.add_command(demo_command)
+cli.add_command(sim_group)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,0 +1,21 @@
+"""The grid and meter-fleet simulator: a Norwegian grid company's metering estate.
+
+Uses the wire core in the meter's role. Deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+from .grid import Customer, Grid, Meter, MeteringPoint, Transformer, build_grid
+from .identities import gsrn_check_digit, is_valid_gsrn, make_gsrn
+
+__all__ = [
+    "Customer",
+    "Grid",
+    "Meter",
+    "MeteringPoint",
+    "Transformer",
+    "build_grid",
+    "gsrn_check_digit",
+    "is_valid_gsrn",
+    "make_gsrn",
+]
