@@ -9,7 +9,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from openams.dlms import ListPacker, MeterReading, PushDecoder, build_notification
+from openams.dlms import (
+    Ciphering,
+    KeyPair,
+    ListPacker,
+    MeterReading,
+    PushDecoder,
+    PushSealer,
+    build_notification,
+    encode_push,
+)
 
 from .strategies import FAST_PROPERTY, readings
 
@@ -84,3 +93,53 @@ def test_unknown_style_is_refused():
         ListPacker(
             "landis", 3, MeterReading("1", "t", __import__("datetime").datetime.now().astimezone())
         )
+
+
+@FAST_PROPERTY
+@given(
+    style=st.sampled_from(STYLES),
+    framing=st.sampled_from(["hdlc", "wrapper", "apdu", "mbus", "llc"]),
+    ciphered=st.booleans(),
+    title=st.binary(min_size=8, max_size=8),
+    ek=st.binary(min_size=16, max_size=16),
+    ak=st.binary(min_size=16, max_size=16),
+    bodies=st.lists(st.binary(min_size=1, max_size=2200), min_size=1, max_size=3),
+    counter=st.integers(0, 0xFFFFFFFF),
+)
+def test_sealer_bytes_equal_encode_push(style, framing, ciphered, title, ek, ak, bodies, counter):
+    sealer = PushSealer(
+        style, framing, system_title=title, ek=ek if ciphered else None, ak=ak if ciphered else None
+    )
+    for body in bodies:
+        apdu = b"\x0f" + body
+        ciphering = Ciphering(title, counter, ek, ak) if ciphered else None
+        expected = encode_push(apdu, framing=framing, style=style, ciphering=ciphering)
+        assert sealer.seal(apdu, counter) == expected
+
+
+def test_sealed_packed_push_decodes_with_its_keys():
+    prototype = MeterReading(
+        "6970631401234567",
+        "MA304H3E",
+        datetime.fromisoformat("2026-01-05T10:00:00+01:00"),
+        energy_import_wh=4_567_890,
+    )
+    title, ek, ak = b"KFM\x10\x00\x00\x00\x07", bytes(range(16)), bytes(range(16, 32))
+    sealer = PushSealer("kaifa", system_title=title, ek=ek, ak=ak)
+    raw = sealer.seal(ListPacker("kaifa", 3, prototype).pack(prototype), 41)
+    push = PushDecoder().decode(raw, keys=KeyPair(ek, ak))
+    assert push.invocation_counter == 41
+    assert push.security == "auth+enc"
+    assert push.values["1-0:1.8.0.255"] == (4_567_890, "Wh")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"style": "landis"}, "no HDLC addresses"),
+        ({"style": "aidon", "ek": bytes(16)}, "8-byte system title and both keys"),
+    ],
+)
+def test_sealer_arguments_are_checked(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        PushSealer(**kwargs)
