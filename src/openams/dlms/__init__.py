@@ -32,6 +32,7 @@ from ._encode import (
     HDLC_ADDRESSES,
     Ciphering,
     MeterReading,
+    PushSealer,
     build_notification,
     encode_push,
     list_encoders,
@@ -55,7 +56,7 @@ from ._hdlc import HdlcFrame, crc16_x25, decode_hdlc_frame, decode_hdlc_frames, 
 from ._lists import ListDecoder, list_decoders, register_list_decoder
 from ._mbus import MbusFrame, decode_mbus_frames, encode_mbus_frames
 from ._obis import UNITS, Obis, unit_code, unit_symbol
-from ._packer import ListPacker, PushSealer
+from ._packer import ListPacker
 from ._push import KeyPair, Push, PushDecoder, decode_push, unframe
 from ._replay import ReplayGuard
 from ._security import SecuritySuite, security_label

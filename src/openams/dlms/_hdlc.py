@@ -116,24 +116,23 @@ def encode_hdlc_address(value: int, size: int = 1) -> bytes:
     return bytes(out)
 
 
-def _address_end_or_none(buf: bytes, pos: int) -> int | None:
-    """End of a 1-, 2- or 4-byte address at ``pos``, or ``None``."""
-    for size in (1, 2, 4):
-        if buf[pos + size - 1] & 1:
-            if any(b & 1 for b in buf[pos : pos + size - 1]):
-                return None
-            return pos + size
+def _address_end_or_none(buf: bytes, pos: int, limit: int) -> int | None:
+    """End of the address at ``pos``, or ``None``.
+
+    The byte with its low bit set closes an address; it is 1, 2 or 4 bytes long and must end
+    before ``limit``.
+    """
+    for i in range(pos, min(pos + 4, limit)):
+        if buf[i] & 1:
+            return None if i - pos == 2 else i + 1  # three-byte addresses do not exist
     return None
 
 
 def _address_end(buf: bytes, pos: int, limit: int, frame_at: int, which: str) -> int:
-    """End of the address at ``pos``: the byte with its low bit set closes it (1, 2 or 4)."""
-    for i in range(pos, min(pos + 4, limit)):
-        if buf[i] & 1:
-            if i - pos == 2:
-                break  # three-byte addresses do not exist
-            return i + 1
-    raise FrameError(f"malformed HDLC {which} address", offset=frame_at, tag="address")
+    end = _address_end_or_none(buf, pos, limit)
+    if end is None:
+        raise FrameError(f"malformed HDLC {which} address", offset=frame_at, tag="address")
+    return end
 
 
 _HCS_OK: dict[bytes, bool] = {}  # headers recur push after push: verify each once
@@ -236,10 +235,10 @@ def _verify_header(data: bytes, n: int) -> int | None:
     fmt = (data[1] << 8) | data[2]
     if fmt & 0xF800 != 0xA000 or fmt & 0x7FF != n - 2:
         return None
-    i = _address_end_or_none(data, 3)
+    i = _address_end_or_none(data, 3, n - 3)
     if i is None:
         return None
-    j = _address_end_or_none(data, i)
+    j = _address_end_or_none(data, i, n - 3)
     if j is None:
         return None
     j -= 1

@@ -317,7 +317,6 @@ class Template:
         runs: The constant runs of the first APDU: every tag and length byte, and the
             constant leaves (OBIS codes, scaler/unit pairs, list identifiers).
         unpacker: Unpacks the constant runs and the fields in one call.
-        header_pos: Position of the header date-time among the unpacked values, or -1.
         plan: The plan this template was compiled from.
         build: ``build(raw, tz, framing, system_title, invocation_counter, security_control)``
             gives the :class:`Push` from the unpacked leaves: the plan as straight-line
@@ -327,7 +326,6 @@ class Template:
     length: int
     runs: tuple[bytes, ...]
     unpacker: struct.Struct
-    header_pos: int
     plan: Plan
     build: Callable[..., Push]
 
@@ -441,7 +439,6 @@ def compile_template(scan: Scan, plan: Plan, tz: tzinfo) -> Template:
         n,
         tuple(runs),
         struct.Struct("".join(fmt)),
-        header_pos,
         plan,
         _generate(source, tuple(constants)),
     )

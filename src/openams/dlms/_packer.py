@@ -18,20 +18,13 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-from ._axdr import DataType, encode_length
-from ._encode import HDLC_ADDRESSES, MeterReading, _clock, build_notification, encode_push
-from ._hdlc import LLC_SERVER, crc16_x25
+from ._axdr import DataType
+from ._encode import MeterReading, _clock, build_notification
 from ._layout import CONV_DATETIME, CONV_NUMBER, scan_notification
 from ._lists import plan_for
 from ._obis import Obis
-from ._security import SC_AUTHENTICATED_ENCRYPTED
-from ._wrapper import WrapperFrame
 
-__all__ = ["ListPacker", "PushSealer"]
-
-_MAX_INFO = 0x7FF - 14  # encode_push's default: longer information fields are segmented
+__all__ = ["ListPacker"]
 
 _FIELDS = {
     (1, 7): "power_import_w",
@@ -153,64 +146,3 @@ class ListPacker:
     def reading_like(self, **values: Any) -> MeterReading:
         """The prototype with some values changed (a convenience for callers and tests)."""
         return replace(self.prototype, **values)
-
-
-class PushSealer:
-    """Ciphers and frames one meter's APDUs as :func:`encode_push` does, without its objects.
-
-    The keys' cipher, the AAD, the envelope head and the HDLC header (with its HCS) are made
-    once; per push there remain one AES-GCM call, one FCS and a few joins. Pushes that need
-    more than one HDLC frame, and the M-Bus and LLC framings, go through :func:`encode_push`.
-
-    Args:
-        style: Whose HDLC addresses to use.
-        framing: ``hdlc``, ``wrapper`` or ``apdu`` (others are passed to :func:`encode_push`).
-        system_title: The meter's system title, for ciphered pushes. [8 bytes]
-        ek: Block cipher key; ``None`` sends the APDU in clear. [16 bytes]
-        ak: Authentication key. [16 bytes]
-    """
-
-    def __init__(
-        self,
-        style: str,
-        framing: str = "hdlc",
-        *,
-        system_title: bytes = b"",
-        ek: bytes | None = None,
-        ak: bytes | None = None,
-    ) -> None:
-        if framing == "hdlc" and style not in HDLC_ADDRESSES:
-            raise ValueError(f"no HDLC addresses for style {style!r}")
-        if ek is not None and (len(system_title) != 8 or ak is None):
-            raise ValueError("a ciphered push needs an 8-byte system title and both keys")
-        self.style = style
-        self.framing = framing
-        self.system_title = system_title
-        self.ek = ek
-        self.ak = ak
-        self._gcm = AESGCM(ek) if ek is not None else None
-        self._aad = bytes((SC_AUTHENTICATED_ENCRYPTED,)) + (ak or b"")
-        self._heads: dict[int, bytes] = {}  # HDLC frame length -> header bytes with HCS
-
-    def seal(self, apdu: bytes, invocation_counter: int = 0) -> bytes:
-        """The push as the meter sends it: ciphered (SC 0x30) when keys were given, framed."""
-        if self._gcm is not None:
-            nonce = self.system_title + invocation_counter.to_bytes(4, "big")
-            sealed = self._gcm.encrypt(nonce, apdu, self._aad)
-            content = b"\x30" + nonce[8:] + sealed[:-4]
-            apdu = b"\xdb\x08" + self.system_title + encode_length(len(content)) + content
-        if self.framing == "apdu":
-            return apdu
-        if self.framing == "wrapper":
-            return WrapperFrame(1, 1, apdu).to_bytes()
-        if self.framing != "hdlc" or len(apdu) + 3 > _MAX_INFO:
-            return encode_push(apdu, framing=self.framing, style=self.style)
-        info = LLC_SERVER + apdu
-        head = self._heads.get(len(info))
-        if head is None:
-            dest, src, control = HDLC_ADDRESSES[self.style]
-            length = 2 + len(dest) + len(src) + 1 + 2 + len(info) + 2
-            header = (0xA000 | length).to_bytes(2, "big") + dest + src + bytes((control,))
-            head = self._heads[len(info)] = header + crc16_x25(header).to_bytes(2, "little")
-        body = head + info
-        return b"\x7e" + body + crc16_x25(body).to_bytes(2, "little") + b"\x7e"

@@ -93,12 +93,10 @@ def unframe(data: bytes) -> tuple[str, bytes]:
     if not data:
         raise FrameError("empty input", offset=0)
     first = data[0]
-    if first == 0x7E:
+    if first == 0x7E:  # the common case first: one HDLC frame, LLC, a whole APDU
         info = single_frame_info(data)
-        if info is not None and len(info) > 3:
-            head = info[:3]
-            if (head in (LLC_SERVER, LLC_CLIENT)) and info[3] != TAG_GENERAL_BLOCK_TRANSFER:
-                return "hdlc", info[3:]
+        if info is not None and info[:3] in _LLC_HEADERS and info[3:4] not in _GBT:
+            return "hdlc", info[3:]
         frames = decode_hdlc_frames(data)
         messages: list[bytes] = []
         pending = b""
@@ -174,13 +172,7 @@ class PushDecoder:
             raise InputTooLarge(
                 f"push of {len(data)} bytes exceeds the limit of {self.max_push_size}"
             )
-        if type(data) is not bytes:
-            data = bytes(data)
-        if data[:1] == b"\x7e":  # the common case: one HDLC frame, LLC, a whole APDU
-            info = single_frame_info(data)
-            if info is not None and info[:3] in _LLC_HEADERS and info[3:4] not in _GBT:
-                return self.decode_apdu(info[3:], framing="hdlc", keys=keys)
-        framing, apdu = unframe(data)
+        framing, apdu = unframe(data if type(data) is bytes else bytes(data))
         return self.decode_apdu(apdu, framing=framing, keys=keys)
 
     def decode_apdu(

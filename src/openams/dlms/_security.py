@@ -79,7 +79,12 @@ def security_label(security_control: int | None) -> str:
     return "none"
 
 
-def _check_sc(security_control: int) -> None:
+def check_security_control(security_control: int) -> None:
+    """Refuse compression and suites other than 0 and 1.
+
+    Raises:
+        ApduError: the security control names an unsupported suite or compression.
+    """
     if security_control & 0x80:
         raise ApduError("compressed ciphered APDUs are not supported", tag="security-control")
     suite = security_control & 0x0F
@@ -93,7 +98,12 @@ class SecuritySuite:
     def __init__(self) -> None:
         self._ciphers: dict[bytes, AESGCM] = {}
 
-    def _cipher(self, key: bytes) -> AESGCM:
+    def cipher(self, key: bytes) -> AESGCM:
+        """The AES-GCM object for ``key`` (made once per key).
+
+        Raises:
+            ValueError: the key is not 16 bytes.
+        """
         cipher = self._ciphers.get(key)
         if cipher is None:
             if len(key) != 16:
@@ -135,7 +145,7 @@ class SecuritySuite:
     ) -> bytes:
         """Like :meth:`decrypt`, from the envelope's fields."""
         sc = security_control
-        cipher = self._ciphers.get(ek) or self._cipher(ek)
+        cipher = self._ciphers.get(ek) or self.cipher(ek)
         nonce = system_title + invocation_counter.to_bytes(4, "big")
         if sc == SC_AUTHENTICATED_ENCRYPTED and ak is not None and len(payload) >= TAG_LENGTH:
             # the common case, without copies: GCM's keystream recovers the plaintext, and
@@ -148,7 +158,7 @@ class SecuritySuite:
                 "authentication tag does not verify (wrong key, or a forged or corrupted APDU)"
             )
         if sc & 0x8F not in _SUPPORTED_SUITES:
-            _check_sc(sc)
+            check_security_control(sc)
         if sc & SC_AUTHENTICATED:
             if ak is None:
                 raise DecryptionError("this APDU is authenticated and no authentication key")
@@ -193,12 +203,12 @@ class SecuritySuite:
             security_control: 0x30, 0x20 or 0x10 (suite 0).
             tag: 0xDB (global key) or 0xDC (dedicated key).
         """
-        _check_sc(security_control)
+        check_security_control(security_control)
         if len(system_title) != 8:
             raise ValueError("a system title is 8 bytes")
         if not 0 <= invocation_counter <= 0xFFFFFFFF:
             raise ValueError("the invocation counter is an unsigned 32-bit number")
-        cipher = self._cipher(ek)
+        cipher = self.cipher(ek)
         nonce = system_title + invocation_counter.to_bytes(4, "big")
         if security_control & SC_AUTHENTICATED:
             if ak is None:

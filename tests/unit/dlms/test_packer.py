@@ -137,9 +137,25 @@ def test_sealed_packed_push_decodes_with_its_keys():
     ("kwargs", "message"),
     [
         ({"style": "landis"}, "no HDLC addresses"),
-        ({"style": "aidon", "ek": bytes(16)}, "8-byte system title and both keys"),
+        ({"style": "aidon", "ek": bytes(16)}, "a system title is 8 bytes"),
     ],
 )
 def test_sealer_arguments_are_checked(kwargs, message):
     with pytest.raises(ValueError, match=message):
         PushSealer(**kwargs)
+
+
+def test_sealer_refuses_a_counter_out_of_range_and_a_zero_frame_size():
+    sealer = PushSealer("aidon", system_title=bytes(8), ek=bytes(16), ak=bytes(16))
+    with pytest.raises(ValueError, match="unsigned 32-bit"):
+        sealer.seal(b"\x0f\x00", 1 << 32)
+    with pytest.raises(ValueError, match="max_info_length must be positive"):
+        PushSealer("aidon", max_info_length=0)
+
+
+def test_sealer_reuses_its_header_for_pushes_of_one_length():
+    sealer = PushSealer("kamstrup")
+    first, second = sealer.seal(b"\x0f\x01\x02"), sealer.seal(b"\x0f\x03\x04")
+    assert first[:7] == second[:7]  # flag, format, addresses, control, HCS
+    assert first == encode_push(b"\x0f\x01\x02", style="kamstrup")
+    assert second == encode_push(b"\x0f\x03\x04", style="kamstrup")
