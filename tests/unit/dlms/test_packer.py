@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -159,3 +160,64 @@ def test_sealer_reuses_its_header_for_pushes_of_one_length():
     assert first[:7] == second[:7]  # flag, format, addresses, control, HCS
     assert first == encode_push(b"\x0f\x01\x02", style="kamstrup")
     assert second == encode_push(b"\x0f\x03\x04", style="kamstrup")
+
+
+@FAST_PROPERTY
+@given(
+    style=st.sampled_from(STYLES),
+    list_number=st.sampled_from([1, 2, 3]),
+    prototype=readings(),
+    other=readings(),
+    numbers=st.lists(_ANY_NUMBER, min_size=14, max_size=14),
+)
+def test_pack_wire_of_wire_numbers_equals_pack(style, list_number, prototype, other, numbers):
+    packer = ListPacker(style, list_number, prototype)
+    names = [f.name for f in fields(MeterReading)][4:]
+    reading = replace(
+        other,
+        meter_id=prototype.meter_id,
+        meter_type=prototype.meter_type,
+        phases=prototype.phases,
+        **dict(zip(names, numbers, strict=True)),
+    )
+    wire = packer.wire_numbers(reading)
+    assert len(wire) == len(packer.wire_fields)
+    assert all(f.low <= n <= f.high for f, n in zip(packer.wire_fields, wire, strict=True))
+    assert packer.pack_wire(packer.clock_bytes(reading.clock), wire) == packer.pack(reading)
+
+
+@FAST_PROPERTY
+@given(
+    style=st.sampled_from(STYLES),
+    list_number=st.sampled_from([1, 2, 3]),
+    prototype=readings(),
+    other=readings(),
+    meter_id=st.text("0123456789", min_size=1, max_size=20),
+    meter_type=st.text("0123456789ABCHM", min_size=1, max_size=20),
+)
+def test_for_meter_gives_the_packer_of_that_meter(
+    style, list_number, prototype, other, meter_id, meter_type
+):
+    """Swapped in place or compiled anew, the bytes are those of the other meter's packer."""
+    packer = ListPacker(style, list_number, prototype)
+    clone = packer.for_meter(meter_id, meter_type)
+    reading = replace(other, meter_id=meter_id, meter_type=meter_type, phases=prototype.phases)
+    assert clone.pack(reading) == build_notification(style, list_number, reading).to_bytes()
+    wire = clone.wire_numbers(reading)
+    assert clone.pack_wire(clone.clock_bytes(reading.clock), wire) == clone.pack(reading)
+    # the original still packs its own meter
+    mine = replace(reading, meter_id=prototype.meter_id, meter_type=prototype.meter_type)
+    assert packer.pack(mine) == build_notification(style, list_number, mine).to_bytes()
+
+
+def test_for_meter_with_same_length_ids_swaps_in_place():
+    clock = datetime(2026, 1, 1, 1, tzinfo=ZoneInfo("Europe/Oslo"))
+    prototype = MeterReading("7359992890000001", "6534", clock, phases=3)
+    packer = ListPacker("aidon", 3, prototype)
+    clone = packer.for_meter("7359992890000002", "6515")
+    assert clone._pack.__code__ is packer._pack.__code__  # rebound, not compiled again
+    reading = replace(prototype, meter_id="7359992890000002", meter_type="6515")
+    assert clone.pack(reading) == build_notification("aidon", 3, reading).to_bytes()
+    same_id = packer.for_meter("7359992890000001", "6515")
+    reading = replace(prototype, meter_type="6515")
+    assert same_id.pack(reading) == build_notification("aidon", 3, reading).to_bytes()
