@@ -52,6 +52,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import peers
+from _report import write_section
 
 from openams.dlms import (
     Ciphering,
@@ -617,7 +618,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = report(results, args, profiles, started, time.perf_counter() - clock)
     print(text)
     if not args.no_write:
-        args.output.write_text(text)
+        write_section(args.output, "decode", text)
         print(f"written to {args.output}", file=sys.stderr)
     return 0
 

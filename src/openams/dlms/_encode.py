@@ -26,6 +26,7 @@ Lists: 1 = active power import only; 2 = identification, power, currents and vol
 
 from __future__ import annotations
 
+import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,7 +34,7 @@ from datetime import datetime
 from ._apdu import TAG_GENERAL_GLO_CIPHERING, DataNotification
 from ._axdr import Data, DataType, encode_length
 from ._cosem_datetime import CosemDateTime
-from ._hdlc import LLC_SERVER, crc16_x25, encode_hdlc_frames
+from ._hdlc import _REV8, LLC_SERVER, crc16_x25, encode_hdlc_frames
 from ._mbus import encode_mbus_frames
 from ._obis import Obis, unit_code
 from ._security import (
@@ -227,6 +228,14 @@ class PushSealer:
         self._gcm = _SUITE.cipher(ek) if ek is not None else None
         self._aad = bytes((security_control,)) + (ak or b"")
         self._heads: dict[int, bytes] = {}  # HDLC frame length -> header bytes with HCS
+        # The common case, ciphered (0x30) in HDLC, has a path of its own: per APDU length the
+        # frame's constant start and the CRC state after it are kept.
+        self._fast = (
+            self._gcm is not None
+            and security_control == SC_AUTHENTICATED_ENCRYPTED
+            and framing == "hdlc"
+        )
+        self._starts: dict[int, tuple[bytes, int] | tuple[()]] = {}
 
     def seal(self, apdu: bytes, invocation_counter: int = 0) -> bytes:
         """The push as the meter sends it: ciphered when keys were given, then framed.
@@ -237,6 +246,12 @@ class PushSealer:
         if self._gcm is not None:
             if not 0 <= invocation_counter <= 0xFFFFFFFF:
                 raise ValueError("the invocation counter is an unsigned 32-bit number")
+            if self._fast:
+                start = self._starts.get(len(apdu))
+                if start is None:
+                    start = self._starts[len(apdu)] = self._hdlc_start(len(apdu))
+                if start:
+                    return self._seal_hdlc(apdu, invocation_counter, start)
             if self.security_control == SC_AUTHENTICATED_ENCRYPTED:
                 nonce = self.system_title + invocation_counter.to_bytes(4, "big")
                 sealed = self._gcm.encrypt(nonce, apdu, self._aad)
@@ -278,6 +293,41 @@ class PushSealer:
             head = self._heads[len(info)] = header + crc16_x25(header).to_bytes(2, "little")
         body = head + info
         return b"\x7e" + body + crc16_x25(body).to_bytes(2, "little") + b"\x7e"
+
+    def _seal_hdlc(self, apdu: bytes, invocation_counter: int, start: tuple[bytes, int]) -> bytes:
+        head, state = start
+        counter = invocation_counter.to_bytes(4, "big")
+        sealed = self._gcm.encrypt(self.system_title + counter, apdu, self._aad)  # type: ignore[union-attr]
+        tail = counter + sealed[:-4]  # tag cut to 12 bytes
+        return head + tail + _fcs_end(binascii.crc_hqx(tail.translate(_REV8), state))
+
+    def _hdlc_start(self, apdu_length: int) -> tuple[bytes, int] | tuple[()]:
+        """The frame up to the invocation counter and the CRC state after it.
+
+        ``()`` when the push needs more than one frame: the general path takes it then.
+        """
+        content_length = 1 + 4 + apdu_length + 12
+        cipher_head = b"\xdb\x08" + self.system_title + encode_length(content_length) + b"\x30"
+        info_length = len(LLC_SERVER) + len(cipher_head) + content_length - 1
+        if info_length > self.max_info_length:
+            return ()
+        dest, src, control = HDLC_ADDRESSES[self.style]
+        length = 2 + len(dest) + len(src) + 1 + 2 + info_length + 2
+        header = (0xA000 | length).to_bytes(2, "big") + dest + src + bytes((control,))
+        body = header + crc16_x25(header).to_bytes(2, "little") + LLC_SERVER + cipher_head
+        return b"\x7e" + body, binascii.crc_hqx(body.translate(_REV8), 0xFFFF)
+
+
+_FCS_ENDS: list[bytes] = []
+
+
+def _fcs_end(state: int) -> bytes:
+    """The FCS bytes and closing flag for a raw ``crc_hqx`` state over bit-reversed bytes."""
+    if not _FCS_ENDS:
+        for crc in range(0x10000):
+            fcs = ((_REV8[crc & 0xFF] << 8) | _REV8[crc >> 8]) ^ 0xFFFF
+            _FCS_ENDS.append(fcs.to_bytes(2, "little") + b"\x7e")
+    return _FCS_ENDS[state]
 
 
 def encode_push(

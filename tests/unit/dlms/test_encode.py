@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from openams.dlms import (
     HDLC_ADDRESSES,
@@ -216,3 +218,31 @@ def test_registered_list_encoder_is_used(monkeypatch):
 
 def test_builtin_list_encoders():
     assert list_encoders() == ("aidon", "kaifa", "kamstrup")
+
+
+@given(
+    style=st.sampled_from(["aidon", "kaifa", "kamstrup"]),
+    apdu=st.binary(min_size=1, max_size=400),
+    counter=st.integers(0, 0xFFFFFFFF),
+    max_info=st.sampled_from([64, 0x7FF - 14]),
+)
+def test_sealer_fast_path_equals_cipher_then_frame(style, apdu, counter, max_info):
+    """The ciphered HDLC fast path gives the bytes of ciphering, then framing, step by step."""
+    from openams.dlms import PushSealer
+    from openams.dlms._apdu import TAG_GENERAL_GLO_CIPHERING
+    from openams.dlms._hdlc import LLC_SERVER, encode_hdlc_frames
+    from openams.dlms._security import SecuritySuite
+
+    title, ek, ak = b"KFM\x10\x00\x00\x00\x07", bytes(range(16)), bytes(range(16, 32))
+    sealer = PushSealer(style, "hdlc", system_title=title, ek=ek, ak=ak, max_info_length=max_info)
+    ciphered = SecuritySuite().encrypt(
+        apdu, system_title=title, invocation_counter=counter, ek=ek, ak=ak,
+        security_control=0x30, tag=TAG_GENERAL_GLO_CIPHERING,
+    ).to_bytes()  # fmt: skip
+    dest, src, control = HDLC_ADDRESSES[style]
+    expected = encode_hdlc_frames(
+        LLC_SERVER + ciphered, dest_address=dest, src_address=src, control=control,
+        max_info_length=max_info,
+    )  # fmt: skip
+    assert sealer.seal(apdu, counter) == expected
+    assert sealer.seal(apdu, counter) == expected  # the kept frame start gives the same

@@ -1,0 +1,473 @@
+"""``ams sim run``: the fleet pushes for D days, to a file, a TCP head-end or an MQTT broker.
+
+The run is cut into *units*: a few hours of one UTC day for every meter. Units are made in
+worker processes (one per core) and written in order by the calling process, so the output
+is in arrival order: each unit's pushes are sorted, and pushes that arrive after their unit
+ends (duplicates, late pushes, replays) wait in a heap for the unit they arrive in. A worker
+keeps its blocks of meters advancing day by day; a worker that skips a day (another worker
+made it) still advances through it, without packing, so that registers and invocation
+counters carry over. Memory stays flat: a unit and a day's arrays per block, whatever the
+number of days.
+"""
+
+from __future__ import annotations
+
+import bisect
+import heapq
+import itertools
+import json
+import multiprocessing
+import os
+import time
+from array import array
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from openams.errors import InputError
+
+from .csvio import read_grid
+from .faults import FaultPlan, plan_faults, window_s
+from .fleet import Block, DayFrame, iso_z, truth_header
+from .grid import Grid
+from .scenario import DEFAULT_SCENARIO, Scenario, read_scenario
+from .sinks import Pacer, PushSink
+from .weather import DayWeather, day_weather
+
+__all__ = ["RunSettings", "RunSummary", "run_fleet"]
+
+_OSLO = ZoneInfo("Europe/Oslo")
+DAY_S = 86_400
+BLOCK_SIZE = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class RunSettings:
+    """What to simulate.
+
+    Attributes:
+        grid_dir: The estate written by ``ams sim grid``.
+        start: The first day (midnight, Europe/Oslo).
+        days: Number of days.
+        interval_min: 60 or 15 for every meter, or ``None`` for each meter's own.
+        scenario_path: A scenario file, or ``None`` for the defaults.
+        seed: Same seed, same pushes.
+        framing: ``hdlc`` (as on the meter's port) or ``wrapper`` (IEC 62056-47, TCP).
+        workers: Worker processes; 0 means one per core.
+        unit_h: Hours per unit of work.
+    """
+
+    grid_dir: Path
+    start: date
+    days: int
+    interval_min: int | None = None
+    scenario_path: Path | None = None
+    seed: int = 1
+    framing: str = "hdlc"
+    workers: int = 0
+    unit_h: int = 4
+
+
+@dataclass(slots=True)
+class RunSummary:
+    """What a run did."""
+
+    meters: int = 0
+    pushes_written: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    faults: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    def lines(self) -> list[str]:
+        """The summary as the CLI prints it."""
+        c = self.counts
+        rate = self.pushes_written / self.seconds if self.seconds else 0.0
+        faults = ", ".join(f"{n} {kind}" for kind, n in sorted(self.faults.items())) or "none"
+        return [
+            f"{self.meters} meters sent {c['list_pushes']} list pushes and {c['events']} "
+            f"event pushes; {self.pushes_written} arrived in {self.seconds:.1f} s "
+            f"({rate:,.0f} pushes/s)",
+            f"radio: {c['lost']} lost, {c['duplicated']} duplicated, {c['late']} late; "
+            f"{c['events_lost']} last gasps lost",
+            f"attacks and defects: {c['replayed']} replayed, {c['corrupted']} corrupted, "
+            f"{c['wrong_key']} with a wrong key",
+            f"faults injected: {faults}",
+        ]
+
+
+@dataclass(slots=True)
+class _Spec:
+    grid: Grid
+    scenario: Scenario
+    plan: FaultPlan
+    start_s: int
+    end_s: int
+    seed: int
+    interval_s: int | None
+    framing: str
+    units: list[tuple[date, int, int]]
+    truth: bool = True
+
+
+def _units(start_s: int, end_s: int, unit_s: int) -> list[tuple[date, int, int]]:
+    units = []
+    day = datetime.fromtimestamp(start_s, UTC).date()
+    last = datetime.fromtimestamp(end_s, UTC).date()
+    while day <= last:
+        d0 = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+        for first in range(d0, d0 + DAY_S, unit_s):
+            if first <= end_s and first + unit_s > start_s:
+                units.append((day, first, first + unit_s))
+        day += timedelta(days=1)
+    return units
+
+
+def _prepare(settings: RunSettings) -> _Spec:
+    if settings.days < 1:
+        raise InputError("days must be at least 1", source="--days")
+    if settings.interval_min not in (None, 15, 60):
+        raise InputError("the interval is 60 or 15 minutes", source="--interval")
+    grid = read_grid(settings.grid_dir)
+    if not grid.meters:
+        raise InputError("the estate has no meters", source=str(settings.grid_dir))
+    scenario = read_scenario(settings.scenario_path) if settings.scenario_path else DEFAULT_SCENARIO
+    start = datetime(settings.start.year, settings.start.month, settings.start.day, tzinfo=_OSLO)
+    last_day = settings.start + timedelta(days=settings.days)
+    end = datetime(last_day.year, last_day.month, last_day.day, tzinfo=_OSLO)
+    plan = plan_faults(scenario, grid, start, end, settings.seed)
+    start_s, end_s = int(start.timestamp()), int(end.timestamp())
+    return _Spec(
+        grid=grid,
+        scenario=scenario,
+        plan=plan,
+        start_s=start_s,
+        end_s=end_s,
+        seed=settings.seed,
+        interval_s=settings.interval_min * 60 if settings.interval_min else None,
+        framing=settings.framing,
+        units=_units(start_s, end_s, settings.unit_h * 3600),
+    )
+
+
+# --- the worker side ---------------------------------------------------------------------
+
+_SPEC: _Spec | None = None
+_STATE: _Worker | None = None
+
+
+class _Worker:
+    """One process's blocks, advanced day by day."""
+
+    def __init__(self, spec: _Spec) -> None:
+        self.spec = spec
+        grid = spec.grid
+        points = {p.metering_point_id: p for p in grid.metering_points}
+        radio = spec.scenario.radio
+        settings = (
+            radio.loss_rate,
+            radio.duplicate_rate,
+            radio.late_rate,
+            radio.late_delay_h,
+            radio.jitter_s,
+        )
+        self.blocks = [
+            Block(
+                index // BLOCK_SIZE,
+                grid.meters[index : index + BLOCK_SIZE],
+                [points[m.metering_point_id] for m in grid.meters[index : index + BLOCK_SIZE]],
+                seed=spec.seed,
+                start_s=spec.start_s,
+                end_s=spec.end_s,
+                interval_s=spec.interval_s,
+                framing=spec.framing,
+                plan=spec.plan,
+                radio=settings,
+            )
+            for index in range(0, len(grid.meters), BLOCK_SIZE)
+        ]
+        self.day: date | None = None
+        self.frames: list[DayFrame] = []
+
+    def frames_of(self, day: date) -> list[DayFrame]:
+        if self.day == day:
+            return self.frames
+        current = self.day + timedelta(days=1) if self.day is not None else self.first_day()
+        while current <= day:
+            weather = _weather(self.spec.grid.area, current, self.spec.seed)
+            self.frames = [block.advance(current, weather) for block in self.blocks]
+            self.day = current
+            current += timedelta(days=1)
+        return self.frames
+
+    def first_day(self) -> date:
+        return self.spec.units[0][0]
+
+    def unit(self, index: int) -> _Chunk:
+        day, first_s, last_s = self.spec.units[index]
+        frames = self.frames_of(day)
+        lines: list[tuple[int, bytes]] = []
+        truth = []
+        incidents: list[bytes] = []
+        stats: Counter[str] = Counter()
+        for block, frame in zip(self.blocks, frames, strict=True):
+            block.stats.clear()
+            block.incidents.clear()
+            lines.extend(block.pushes(frame, first_s, last_s))
+            if self.spec.truth:
+                truth.append(block.truth_rows(frame, first_s, last_s))
+            incidents.extend(block.incidents)
+            stats.update(block.stats)
+        lines.sort(key=_arrival)
+        cut = bisect.bisect_left(lines, last_s, key=_arrival)
+        own = lines[:cut]
+        ends = array("q", itertools.accumulate(len(line) for _, line in own))
+        return _Chunk(
+            index,
+            b"".join(line for _, line in own),
+            array("q", [at for at, _ in own]),
+            ends,
+            lines[cut:],
+            b"".join(truth),
+            b"".join(incidents),
+            stats,
+        )
+
+
+class _Chunk(NamedTuple):
+    """A unit's output: its pushes in arrival order as one blob, and what arrives later."""
+
+    index: int
+    blob: bytes
+    arrivals: array[int]
+    ends: array[int]  # end offset of each line in blob
+    later: list[tuple[int, bytes]]
+    truth: bytes
+    incidents: bytes
+    stats: Counter[str]
+
+    def merged(self, due: list[tuple[int, bytes]]) -> list[bytes]:
+        """The blob cut into pieces with the ``due`` lines (sorted) inserted in order."""
+        pieces = []
+        offset = 0
+        for arrival, line in due:
+            position = bisect.bisect_right(self.arrivals, arrival)
+            cut = self.ends[position - 1] if position else 0
+            cut = max(cut, offset)
+            pieces.append(self.blob[offset:cut])
+            pieces.append(line)
+            offset = cut
+        pieces.append(self.blob[offset:])
+        return pieces
+
+
+_WEATHER: dict[tuple[str, date, int], DayWeather] = {}
+
+
+def _weather(area: str, day: date, seed: int) -> DayWeather:
+    key = (area, day, seed)
+    if key not in _WEATHER:
+        _WEATHER.clear()
+        _WEATHER[key] = day_weather(area, day, seed)
+    return _WEATHER[key]
+
+
+def _work(index: int) -> _Chunk:
+    global _STATE
+    if _STATE is None:
+        if _SPEC is None:  # set before the pool forks
+            raise RuntimeError("no run is being prepared")
+        _STATE = _Worker(_SPEC)
+    return _STATE.unit(index)
+
+
+# --- the writing side --------------------------------------------------------------------
+
+Progress = Callable[[int, int, int], None]
+"""Called after each unit: (units done, units in all, pushes written so far)."""
+
+
+def run_fleet(
+    settings: RunSettings,
+    *,
+    out: Path | None = None,
+    sink: PushSink | None = None,
+    pacer: Pacer | None = None,
+    truth_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> RunSummary:
+    """Run the fleet: pushes to ``out`` (JSON Lines) or ``sink``; ground truth to ``truth_dir``.
+
+    Raises:
+        InputError: a bad estate, scenario (with its line) or setting.
+    """
+    global _SPEC, _STATE
+    began = time.perf_counter()
+    spec = _prepare(settings)
+    summary = RunSummary(meters=len(spec.grid.meters))
+    for fault in spec.plan.faults:
+        summary.faults[fault.spec.kind] += 1
+    if truth_dir is not None:
+        truth_dir.mkdir(parents=True, exist_ok=True)
+        _write_truth_tables(spec, truth_dir)
+    workers = settings.workers or os.cpu_count() or 1
+    workers = max(1, min(workers, len(spec.units)))
+    spec.truth = truth_dir is not None
+    _SPEC, _STATE = spec, None
+    pending: list[tuple[int, int, bytes]] = []  # (arrival, order, line) after their unit
+    order = 0
+    with _Outputs(out, sink, pacer, truth_dir) as outputs:
+        for chunk in _results(spec, workers):
+            _, _, last_s = spec.units[chunk.index]
+            summary.counts.update(chunk.stats)
+            outputs.truth(chunk.truth, chunk.incidents)
+            for arrival, line in chunk.later:
+                heapq.heappush(pending, (arrival, order, line))
+                order += 1
+            due = []
+            while pending and pending[0][0] < last_s:
+                arrival, _, line = heapq.heappop(pending)
+                due.append((arrival, line))
+            pieces = chunk.merged(due) if due else [chunk.blob]
+            summary.pushes_written += outputs.pushes(pieces, len(chunk.arrivals) + len(due))
+            if progress is not None:
+                progress(chunk.index + 1, len(spec.units), summary.pushes_written)
+        rest = [line for _, _, line in sorted(pending)]
+        summary.pushes_written += outputs.pushes(rest, len(rest))
+    _SPEC = _STATE = None
+    summary.seconds = time.perf_counter() - began
+    return summary
+
+
+def _arrival(pair: tuple[int, bytes]) -> int:
+    return pair[0]
+
+
+def _results(spec: _Spec, workers: int) -> Any:
+    """Unit results in order; at most two units per worker in flight."""
+    if workers == 1:
+        for index in range(len(spec.units)):
+            yield _work(index)
+        return
+    context = multiprocessing.get_context("fork")
+    with context.Pool(workers) as pool:
+        flight: deque[Any] = deque()
+        for index in range(len(spec.units)):
+            flight.append(pool.apply_async(_work, (index,)))
+            if len(flight) >= 2 * workers:
+                yield flight.popleft().get()
+        while flight:
+            yield flight.popleft().get()
+
+
+class _Outputs:
+    def __init__(
+        self,
+        out: Path | None,
+        sink: PushSink | None,
+        pacer: Pacer | None,
+        truth_dir: Path | None,
+    ) -> None:
+        self.out_path = out
+        self.sink = sink
+        self.pacer = pacer
+        self.truth_dir = truth_dir
+        self.files: list[IO[bytes]] = []
+
+    def __enter__(self) -> _Outputs:
+        if self.out_path is not None:
+            self.out = self._open(self.out_path)
+        if self.truth_dir is not None:
+            self.intervals = self._open(self.truth_dir / "intervals.csv")
+            self.intervals.write(truth_header())
+            self.incidents = self._open(self.truth_dir / "incidents.csv")
+            self.incidents.write(b"meter_id,clock,incident,arrival\n")
+        return self
+
+    def _open(self, path: Path) -> IO[bytes]:
+        try:
+            handle = path.open("wb", buffering=1 << 20)
+        except OSError as exc:
+            raise InputError(f"cannot write: {exc.strerror}", source=str(path)) from None
+        self.files.append(handle)
+        return handle
+
+    def __exit__(self, *exc: object) -> None:
+        for handle in self.files:
+            handle.close()
+        if self.sink is not None:
+            self.sink.close()
+
+    def truth(self, intervals: bytes, incidents: bytes) -> None:
+        if self.truth_dir is not None:
+            self.intervals.write(intervals)
+            self.incidents.write(incidents)
+
+    def pushes(self, pieces: list[bytes], count: int) -> int:
+        """Write ``count`` lines held in ``pieces`` (each a run of whole lines)."""
+        if self.out_path is not None:
+            self.out.write(b"".join(pieces))
+        if self.sink is not None:
+            for piece in pieces:
+                for line in piece.splitlines():
+                    record = json.loads(line)
+                    at = datetime.fromisoformat(record["at"])
+                    if self.pacer is not None:
+                        self.pacer.wait_until(at)
+                    self.sink.send(at, record["meter_id"], bytes.fromhex(record["hex"]))
+        return count
+
+
+def _write_truth_tables(spec: _Spec, folder: Path) -> None:
+    """truth/faults.csv and truth/events.csv: every injected fault and every meter event."""
+    import csv
+
+    meters = {m.meter_id: m for m in spec.grid.meters}
+    transformer_of = {p.metering_point_id: p.transformer_id for p in spec.grid.metering_points}
+    with (folder / "faults.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(
+            ("fault_id", "kind", "level", "target", "start", "end", "meters", "transformers",
+             "params", "origin")
+        )  # fmt: skip
+        for fault_id, fault in enumerate(spec.plan.faults):
+            begin, stop = window_s(fault)
+            writer.writerow(
+                (fault_id, fault.spec.kind, fault.level, fault.spec.target, iso_z(begin),
+                 iso_z(stop) if stop is not None else "", " ".join(fault.meter_ids),
+                 " ".join(fault.transformer_ids), json.dumps(dict(fault.spec.params)),
+                 spec.plan.origins[fault_id])
+            )  # fmt: skip
+    with (folder / "events.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(
+            ("at", "meter_id", "metering_point_id", "transformer_id", "event", "fault_id",
+             "sent", "lost")
+        )  # fmt: skip
+        rows = []
+        for meter_id, events in spec.plan.events.items():
+            point = meters[meter_id].metering_point_id
+            for event in events:
+                if not spec.start_s <= event.at_s <= spec.end_s:
+                    continue
+                silent = any(
+                    f.spec.kind == "silent"
+                    for _, f in spec.plan.touching(meter_id, event.at_s, event.at_s + 1)
+                )
+                rows.append(
+                    (iso_z(event.at_s), meter_id, point, transformer_of[point], event.name,
+                     event.fault_id, int(not silent), int(event.lost))
+                )  # fmt: skip
+        writer.writerows(sorted(rows))
+    with (folder / "meters.csv").open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(("meter_id", "metering_point_id", "interval_s", "start", "end"))
+        for meter in spec.grid.meters:
+            interval_s = spec.interval_s or meter.push_interval_s
+            writer.writerow(
+                (meter.meter_id, meter.metering_point_id, interval_s, iso_z(spec.start_s),
+                 iso_z(spec.end_s))
+            )  # fmt: skip
