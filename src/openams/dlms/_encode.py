@@ -26,15 +26,15 @@ Lists: 1 = active power import only; 2 = identification, power, currents and vol
 
 from __future__ import annotations
 
-import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from . import _hdlc
 from ._apdu import TAG_GENERAL_GLO_CIPHERING, DataNotification
 from ._axdr import Data, DataType, encode_length
 from ._cosem_datetime import CosemDateTime
-from ._hdlc import _REV8, LLC_SERVER, crc16_x25, encode_hdlc_frames
+from ._hdlc import LLC_SERVER, crc16_x25, encode_hdlc_frames
 from ._mbus import encode_mbus_frames
 from ._obis import Obis, unit_code
 from ._security import (
@@ -166,6 +166,7 @@ def build_notification(style: str, list_number: int, reading: MeterReading) -> D
 
 
 _SUITE = SecuritySuite()
+_crc = _hdlc._crc
 
 
 _FRAMINGS = ("hdlc", "wrapper", "mbus", "llc", "apdu")
@@ -235,7 +236,7 @@ class PushSealer:
             and security_control == SC_AUTHENTICATED_ENCRYPTED
             and framing == "hdlc"
         )
-        self._starts: dict[int, tuple[bytes, int] | tuple[()]] = {}
+        self._starts: dict[int, bytes] = {}
 
     def seal(self, apdu: bytes, invocation_counter: int = 0) -> bytes:
         """The push as the meter sends it: ciphered when keys were given, then framed.
@@ -294,40 +295,27 @@ class PushSealer:
         body = head + info
         return b"\x7e" + body + crc16_x25(body).to_bytes(2, "little") + b"\x7e"
 
-    def _seal_hdlc(self, apdu: bytes, invocation_counter: int, start: tuple[bytes, int]) -> bytes:
-        head, state = start
+    def _seal_hdlc(self, apdu: bytes, invocation_counter: int, head: bytes) -> bytes:
         counter = invocation_counter.to_bytes(4, "big")
         sealed = self._gcm.encrypt(self.system_title + counter, apdu, self._aad)  # type: ignore[union-attr]
-        tail = counter + sealed[:-4]  # tag cut to 12 bytes
-        return head + tail + _fcs_end(binascii.crc_hqx(tail.translate(_REV8), state))
+        frame = head + counter + sealed[:-4]  # tag cut to 12 bytes
+        # FCS (little-endian) and the closing flag in one go
+        return frame + (_crc(memoryview(frame)[1:]) | 0x7E0000).to_bytes(3, "little")
 
-    def _hdlc_start(self, apdu_length: int) -> tuple[bytes, int] | tuple[()]:
-        """The frame up to the invocation counter and the CRC state after it.
+    def _hdlc_start(self, apdu_length: int) -> bytes:
+        """The frame up to the invocation counter.
 
-        ``()`` when the push needs more than one frame: the general path takes it then.
+        Empty when the push needs more than one frame: the general path takes it then.
         """
         content_length = 1 + 4 + apdu_length + 12
         cipher_head = b"\xdb\x08" + self.system_title + encode_length(content_length) + b"\x30"
         info_length = len(LLC_SERVER) + len(cipher_head) + content_length - 1
         if info_length > self.max_info_length:
-            return ()
+            return b""
         dest, src, control = HDLC_ADDRESSES[self.style]
         length = 2 + len(dest) + len(src) + 1 + 2 + info_length + 2
         header = (0xA000 | length).to_bytes(2, "big") + dest + src + bytes((control,))
-        body = header + crc16_x25(header).to_bytes(2, "little") + LLC_SERVER + cipher_head
-        return b"\x7e" + body, binascii.crc_hqx(body.translate(_REV8), 0xFFFF)
-
-
-_FCS_ENDS: list[bytes] = []
-
-
-def _fcs_end(state: int) -> bytes:
-    """The FCS bytes and closing flag for a raw ``crc_hqx`` state over bit-reversed bytes."""
-    if not _FCS_ENDS:
-        for crc in range(0x10000):
-            fcs = ((_REV8[crc & 0xFF] << 8) | _REV8[crc >> 8]) ^ 0xFFFF
-            _FCS_ENDS.append(fcs.to_bytes(2, "little") + b"\x7e")
-    return _FCS_ENDS[state]
+        return b"\x7e" + header + crc16_x25(header).to_bytes(2, "little") + LLC_SERVER + cipher_head
 
 
 def encode_push(

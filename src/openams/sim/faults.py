@@ -89,6 +89,14 @@ def epoch_s(moment: datetime) -> int:
     return math.floor(moment.timestamp())
 
 
+def number(spec: FaultSpec, name: str) -> float:
+    """A numeric parameter of a fault (the scenario parser checked its type)."""
+    value = spec.param(name)
+    if not isinstance(value, int | float):
+        raise TypeError(f"fault parameter {name} is not a number: {value!r}")
+    return float(value)
+
+
 def window_s(fault: Fault) -> tuple[int, int | None]:
     """A fault's start and end (``None``: to the end of the run), epoch seconds."""
     spec = fault.spec
@@ -224,7 +232,7 @@ def _events_of(
         if stop is not None:
             out.append((stop, closed, False))
     elif kind == "voltage":
-        voltage_v = float(spec.param("voltage_v"))  # type: ignore[arg-type]
+        voltage_v = number(spec, "voltage_v")
         if voltage_v < VOLTAGE_LOW_V or voltage_v > VOLTAGE_HIGH_V:
             word = "undervoltage" if voltage_v < VOLTAGE_LOW_V else "overvoltage"
             for phase in range(1, phases + 1):

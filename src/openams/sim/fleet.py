@@ -31,9 +31,10 @@ from openams.dlms import (
     build_event_notification,
 )
 
-from .faults import FaultPlan, window_s
+from .faults import FaultPlan, number, window_s
 from .grid import Meter, MeteringPoint
 from .load import LoadModel
+from .scenario import Fault
 from .weather import DayWeather
 
 __all__ = ["QUARTER_S", "Block", "DayFrame", "PushLine"]
@@ -130,8 +131,14 @@ class Block:
         radio: tuple[float, float, float, tuple[float, float], float],
     ) -> None:
         self.index = index
-        self.meters = list(meters)
-        self.points = list(points)
+        # Rows are ordered by (make, phases, interval) so that each group is a slice.
+        order = sorted(
+            range(len(meters)),
+            key=lambda i: (meters[i].style, meters[i].phases,
+                           interval_s or meters[i].push_interval_s),
+        )  # fmt: skip
+        self.meters = [meters[i] for i in order]
+        self.points = [points[i] for i in order]
         self.n = n = len(self.meters)
         self.seed = seed
         self.start_s = start_s
@@ -158,13 +165,15 @@ class Block:
         self.recorded_delta_wh = np.zeros(n)  # recorded import register minus true
         self.last_energy_wh = np.zeros((4, n))
         self.counter = rng.integers(1_000, 5_000_000, n).astype(np.int64)
-        self.imbalance = rng.dirichlet((8.0, 8.0, 8.0), n)  # share of each phase's current
+        # each phase's share of the current; all on L1 for a single-phase meter
+        share = rng.dirichlet((8.0, 8.0, 8.0), n).T
+        self.share = np.where(self.phases[None, :] == 1, np.array([[1.0], [0.0], [0.0]]), share)
         self.next_day: date | None = None
         self.sent = np.zeros(n, dtype=np.int64)
         self._packers: list[ListPacker] = []
         self._sealers: list[PushSealer] = []
         self._framing = framing
-        self._line_head = [f'", "meter_id": "{m.meter_id}", "hex": "'.encode() for m in meters]
+        self._line_head = [f'", "meter_id": "{m.meter_id}", "hex": "'.encode() for m in self.meters]
         self._truth_head = [f"{p.metering_point_id},{m.meter_id},".encode() for m, p in
                             zip(self.meters, self.points, strict=True)]  # fmt: skip
         self.groups = _groups(self.meters, self.step)
@@ -197,8 +206,12 @@ class Block:
 
     # --- a day -------------------------------------------------------------------------
 
-    def advance(self, day: date, weather: DayWeather) -> DayFrame:
-        """The frame of ``day`` (the day after the last one advanced, or any first day)."""
+    def advance(self, day: date, weather: DayWeather, *, full: bool = True) -> DayFrame | None:
+        """The frame of ``day`` (the day after the last one advanced, or any first day).
+
+        With ``full=False`` only what carries over to the next day is computed (registers,
+        counters): a process that leaves a day's pushes to another still passes through it.
+        """
         if self.next_day is not None and day != self.next_day:
             raise ValueError(f"block {self.index} is at {self.next_day}, not {day}")
         n = self.n
@@ -217,20 +230,21 @@ class Block:
         sends = on_slot & ((boundary >= self.start_s) & (boundary <= self.end_s))[None, :]
         recorded_loss = np.zeros((n, _QUARTERS))
         jumps = np.zeros((n, _QUARTERS + 1))
-        voltage = np.clip(230.0 + rng.normal(0.0, 2.5, (3, n, _QUARTERS)), 216.0, 244.0)
-        drift = np.zeros((n, _QUARTERS))
-        faulty: dict[int, list[tuple[int, object]]] = {}
+        if full:
+            voltage = np.clip(230.0 + rng.normal(0.0, 2.5, (3, n, _QUARTERS)), 216.0, 244.0)
+            drift = np.zeros((n, _QUARTERS))
+        faulty: dict[int, list[tuple[int, Fault]]] = {}
         for m, meter in enumerate(self.meters):
             touching = self.plan.touching(meter.meter_id, d0 - DAY_S, d0 + DAY_S)
             if touching:
-                faulty[m] = touching  # type: ignore[assignment]
+                faulty[m] = touching
         for m, touching in faulty.items():
             for _fault_id, fault in touching:
-                begin, stop = window_s(fault)  # type: ignore[arg-type]
+                begin, stop = window_s(fault)
                 stop_s = stop if stop is not None else self.end_s + DAY_S
                 share = _overlap(q_start, begin, stop_s)
                 at_boundary = (boundary >= begin) & (boundary < stop_s)
-                kind = fault.spec.kind  # type: ignore[attr-defined]
+                kind = fault.spec.kind
                 if kind == "outage":
                     energy[:, m, :] *= 1.0 - share
                     sends[m] &= ~at_boundary
@@ -239,16 +253,29 @@ class Block:
                 elif kind == "stuck_register":
                     recorded_loss[m] += energy[0, m] * share
                 elif kind == "jumping_register":
-                    jump = float(fault.spec.param("jump_wh"))  # type: ignore[attr-defined]
+                    jump = number(fault.spec, "jump_wh")
                     if d0 <= begin < d0 + DAY_S:
                         jumps[m, (begin - d0) // QUARTER_S + 1 :] += jump
+                elif not full:
+                    continue
                 elif kind == "voltage":
-                    level = float(fault.spec.param("voltage_v"))  # type: ignore[attr-defined]
+                    level = number(fault.spec, "voltage_v")
                     level_now = level + rng.normal(0.0, 0.4, 3)[:, None]
                     voltage[:, m, :] = np.where(at_boundary, level_now, voltage[:, m, :])
                 elif kind == "clock_drift":
-                    rate = float(fault.spec.param("drift_s_per_day"))  # type: ignore[attr-defined]
+                    rate = number(fault.spec, "drift_s_per_day")
                     drift[m] = np.where(at_boundary, rate * (boundary - begin) / DAY_S, 0.0)
+        counters, end_counter, events = self._counters(faulty, d0, boundary, sends)
+        if not full:
+            total = energy.sum(axis=2)
+            last_hour = np.cumsum(energy[:, :, :-5:-1], axis=2)[:, :, ::-1]  # from 92..95 on
+            self.state_wh = self.state_wh + total
+            self.tail_wh = self.state_wh[:, :, None] - last_hour
+            self.recorded_delta_wh = (
+                self.recorded_delta_wh - recorded_loss.sum(axis=1) + jumps[:, -1]
+            )
+            self._carry(day, energy, sends, end_counter)
+            return None
         cumulative = np.concatenate((np.zeros((4, n, 1)), np.cumsum(energy, axis=2)), axis=2)
         true_wh = self.state_wh[:, :, None] + cumulative
         recorded = (
@@ -258,25 +285,6 @@ class Block:
             + jumps
         )
         last_energy = np.concatenate((self.last_energy_wh[:, :, None], energy), axis=2)
-        # invocation counters: list pushes and events share one counter per meter
-        counters = self.counter[:, None] + np.cumsum(sends, axis=1) - sends
-        events = []
-        end_counter = self.counter + sends.sum(axis=1)
-        for m in faulty:
-            meter_id = self.meters[m].meter_id
-            day_events = [
-                (k, e) for k, e in enumerate(self.plan.events.get(meter_id, ()))
-                if d0 <= e.at_s < d0 + DAY_S and self.start_s <= e.at_s <= self.end_s
-                and not self._silent_at(meter_id, e.at_s)
-            ]  # fmt: skip
-            if not day_events:
-                continue
-            times = np.array([e.at_s for _, e in day_events])
-            counters[m] += np.searchsorted(times, boundary, side="right")
-            for rank, (k, event) in enumerate(day_events):
-                before = int(np.sum(sends[m] & (boundary < event.at_s)))
-                events.append((m, k, int(self.counter[m]) + before + rank))
-            end_counter[m] += len(day_events)
         loss, duplicate, late, late_h, jitter_s = self.radio
         draw = rng.random((n, _QUARTERS))
         fates = np.full((n, _QUARTERS), NORMAL, dtype=np.int8)
@@ -305,14 +313,47 @@ class Block:
             drift_s=drift,
             events=events,
         )
-        self.sent += sends.sum(axis=1)
-        self.counter = end_counter
         self.state_wh = true_wh[:, :, -1].copy()
         self.tail_wh = true_wh[:, :, -5:-1].copy()
         self.recorded_delta_wh = recorded[:, -1] - true_wh[0, :, -1]
+        self._carry(day, energy, sends, end_counter)
+        return frame
+
+    def _carry(
+        self, day: date, energy: np.ndarray, sends: np.ndarray, end_counter: np.ndarray
+    ) -> None:
+        self.sent += sends.sum(axis=1)
+        self.counter = end_counter
         self.last_energy_wh = energy[:, :, -1].copy()
         self.next_day = day + timedelta(days=1)
-        return frame
+
+    def _counters(
+        self,
+        faulty: dict[int, list[tuple[int, Fault]]],
+        d0: int,
+        boundary: np.ndarray,
+        sends: np.ndarray,
+    ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
+        """Invocation counters: list pushes and events share one counter per meter."""
+        counters = self.counter[:, None] + np.cumsum(sends, axis=1) - sends
+        events = []
+        end_counter = self.counter + sends.sum(axis=1)
+        for m in faulty:
+            meter_id = self.meters[m].meter_id
+            day_events = [
+                (k, e) for k, e in enumerate(self.plan.events.get(meter_id, ()))
+                if d0 <= e.at_s < d0 + DAY_S and self.start_s <= e.at_s <= self.end_s
+                and not self._silent_at(meter_id, e.at_s)
+            ]  # fmt: skip
+            if not day_events:
+                continue
+            times = np.array([e.at_s for _, e in day_events])
+            counters[m] += np.searchsorted(times, boundary, side="right")
+            for rank, (k, event) in enumerate(day_events):
+                before = int(np.sum(sends[m] & (boundary < event.at_s)))
+                events.append((m, k, int(self.counter[m]) + before + rank))
+            end_counter[m] += len(day_events)
+        return counters, end_counter, events
 
     def _silent_at(self, meter_id: str, at_s: int) -> bool:
         for _, fault in self.plan.touching(meter_id, at_s, at_s + 1):
@@ -322,30 +363,24 @@ class Block:
 
     # --- pushes ------------------------------------------------------------------------
 
-    def physical(self, frame: DayFrame, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    def physical(self, frame: DayFrame, rows: slice, cols: slice) -> np.ndarray:
         """The 14 values of MeterReading (``_PHYSICAL`` order) at those boundaries.
 
-        Returns an array of shape (14, len(rows), len(cols)).
+        Returns an array of shape (14, rows, cols).
         """
-        noise = frame.noise[np.ix_(rows, cols)]
-        power = frame.last_energy_wh[:, rows][:, :, cols] * (4.0 * noise)  # W from Wh/15 min
-        drift = frame.drift_s[np.ix_(rows, cols)]
-        registers = frame.true_wh[:, rows][:, :, cols]
+        noise = frame.noise[rows, cols]
+        last_energy = frame.last_energy_wh[:, rows, cols]
+        power = last_energy * (4.0 * noise)  # W from Wh per 15 min
+        drift = frame.drift_s[rows, cols]
+        registers = frame.true_wh[:, rows, cols].copy()
         if drift.any():  # the meter reads its registers when its own clock says xx:00:00
-            registers = registers - frame.last_energy_wh[:, rows][:, :, cols] * (drift / QUARTER_S)
-        registers = registers.copy()
-        registers[0] = (
-            frame.recorded_import_wh[np.ix_(rows, cols)] - frame.true_wh[0][np.ix_(rows, cols)]
-        ) + registers[0]
-        voltage = frame.voltage_v[:, rows][:, :, cols]
-        phases = self.phases[rows][:, None]
-        share = self.imbalance[rows].T[:, :, None]  # (3, r, 1)
-        one_phase = (phases == 1)[None]
-        share = np.where(one_phase, np.array([1.0, 0.0, 0.0])[:, None, None], share)
-        current = (power[0] + power[1]) * share / voltage
-        out = np.empty((14, len(rows), len(cols)))
+            registers -= last_energy * (drift / QUARTER_S)
+        registers[0] += frame.recorded_import_wh[rows, cols] - frame.true_wh[0, rows, cols]
+        voltage = frame.voltage_v[:, rows, cols]
+        share = self.share[:, rows, None]  # (3, r, 1)
+        out = np.empty((14, *noise.shape))
         out[0:4] = power
-        out[4:7] = current
+        out[4:7] = (power[0] + power[1]) * share / voltage
         out[7:10] = voltage
         out[10:14] = np.floor(np.maximum(registers, 0.0))
         return out
@@ -361,57 +396,53 @@ class Block:
             self._encoders()
         d0 = frame.day_start_s
         out: list[PushLine] = []
-        append = out.append
         first_col = max(0, -(-(first_s - d0) // QUARTER_S))
         last_col = min(_QUARTERS, -(-(last_s - d0) // QUARTER_S))
         by_meter = self.plan.by_meter
         heads: dict[int, bytes] = {}
         for (_style, _phases, step), rows in self.groups.items():
-            cols = np.arange(first_col, last_col)
-            cols = cols[cols % step == 0]
-            if cols.size == 0:
+            first = -(-first_col // step) * step
+            if first >= last_col:
                 continue
-            grid = np.ix_(rows, cols)
-            sends = frame.sends[grid]
+            cols = slice(first, last_col, step)
+            sends = frame.sends[rows, cols]
             if not sends.any():
                 continue
-            fates = frame.fates[grid]
-            sent = sends.sum()
-            self.stats["list_pushes"] += int(sent)
+            self.stats["list_pushes"] += int(sends.sum())
             wire = self._wire(frame, rows, cols)
-            times = (d0 + QUARTER_S * cols).tolist()
-            clock_of = self._packers[int(rows[0])].clock_bytes
+            times = list(range(d0 + QUARTER_S * first, d0 + QUARTER_S * last_col, QUARTER_S * step))
+            clock_of = self._packers[rows.start].clock_bytes
             clocks = [clock_of(_local(t)) for t in times]
             at_array = (
-                d0 + QUARTER_S * cols[None, :] + _SEND_DELAY_S + frame.jitter_s[grid]
-                - np.round(frame.drift_s[grid]).astype(np.int64)
+                np.array(times)[None, :] + _SEND_DELAY_S + frame.jitter_s[rows, cols]
+                - np.round(frame.drift_s[rows, cols]).astype(np.int64)
             )  # fmt: skip
+            for arrival in np.unique(at_array).tolist():
+                heads[arrival] = b'{"at": "' + iso_z(arrival).encode()
             at = at_array.tolist()
             sends_l = sends.tolist()
-            counters_l = frame.counters[grid].tolist()
-            plain = ~((sends & (fates != NORMAL)).any(axis=1))
-            for r, m in enumerate(rows.tolist()):
-                pack = self._packers[m].pack_wire
-                seal = self._sealers[m].seal
-                head = self._line_head[m]
-                wire_r, counter_r, at_r = wire[r], counters_l[r], at[r]
+            counters_l = frame.counters[rows, cols].tolist()
+            plain = (~(sends & (frame.fates[rows, cols] != NORMAL)).any(axis=1)).tolist()
+            for r, m in enumerate(range(rows.start, rows.stop)):
                 if plain[r] and self.meters[m].meter_id not in by_meter:
-                    for j, send in enumerate(sends_l[r]):  # the hot loop: most pushes
-                        if send:
-                            arrival = at_r[j]
-                            start = heads.get(arrival)
-                            if start is None:
-                                start = heads[arrival] = b'{"at": "' + iso_z(arrival).encode()
-                            append((arrival, b"".join((
-                                start, head,
-                                hexlify(seal(pack(clocks[j], wire_r[j]), counter_r[j])), _END,
-                            ))))  # fmt: skip
+                    pack = self._packers[m].pack_wire
+                    seal = self._sealers[m].seal
+                    head = self._line_head[m]
+                    out += [  # the hot loop: most pushes
+                        (arrival, b"".join(
+                            (heads[arrival], head, hexlify(seal(pack(clock, numbers), counter)),
+                             _END)))
+                        for arrival, clock, numbers, counter, send in zip(
+                            at[r], clocks, wire[r], counters_l[r], sends_l[r], strict=True
+                        )
+                        if send
+                    ]  # fmt: skip
                     continue
                 for j, send in enumerate(sends_l[r]):
                     if send:
-                        apdu = pack(clocks[j], wire_r[j])
-                        self._deliver(frame, m, int(rows[r]), int(cols[j]), apdu, counter_r[j],
-                                      at_r[j], times[j], out)  # fmt: skip
+                        apdu = self._packers[m].pack_wire(clocks[j], wire[r][j])
+                        self._deliver(frame, m, first + j * step, apdu, counters_l[r][j],
+                                      at[r][j], times[j], out)  # fmt: skip
         out.extend(self._event_pushes(frame, first_s, last_s))
         return out
 
@@ -419,7 +450,6 @@ class Block:
         self,
         frame: DayFrame,
         m: int,
-        row: int,
         col: int,
         apdu: bytes,
         counter: int,
@@ -432,8 +462,8 @@ class Block:
             frames = self._special(m, apdu, counter, arrival, clock_s)
         else:
             frames = [(arrival, self._sealers[m].seal(apdu, counter))]
-        fate = int(frame.fates[row, col])
-        delay = int(frame.delay_s[row, col])
+        fate = int(frame.fates[m, col])
+        delay = int(frame.delay_s[m, col])
         if fate == LOST:
             self.stats["lost"] += 1
             self._incident(m, clock_s, "lost", None)
@@ -457,10 +487,10 @@ class Block:
             f"{self.meters[m].meter_id},{iso_z(clock_s)},{what},{arrival}\n".encode()
         )
 
-    def _wire(self, frame: DayFrame, rows: np.ndarray, cols: np.ndarray) -> list[list[list[int]]]:
+    def _wire(self, frame: DayFrame, rows: slice, cols: slice) -> list[list[list[int]]]:
         """Wire numbers per (row, col), in the packer's field order."""
         values = self.physical(frame, rows, cols)
-        fields = self._packers[int(rows[0])].wire_fields
+        fields = self._packers[rows.start].wire_fields
         index = {name: i for i, name in enumerate(_PHYSICAL)}
         columns = []
         for f in fields:
@@ -490,7 +520,7 @@ class Block:
                 self.stats["wrong_key"] += 1
                 self._incident(m, at_s, "wrong_key", arrival)
             elif kind == "corrupt":
-                rate = float(fault.spec.param("rate"))  # type: ignore[arg-type]
+                rate = number(fault.spec, "rate")
                 if _chance(self.seed, fault_id, counter) < rate:
                     self.stats["corrupted"] += 1
                     self._incident(m, at_s, "corrupted", arrival)
@@ -502,7 +532,7 @@ class Block:
             if fault.spec.kind != "replay":
                 continue
             begin, _ = window_s(fault)
-            count = int(fault.spec.param("count"))  # type: ignore[arg-type]
+            count = int(number(fault.spec, "count"))
             interval_s = int(self.step[m]) * QUARTER_S
             if begin - count * interval_s <= at_s < begin:
                 replay_at = begin + count - (begin - at_s) // interval_s
@@ -555,9 +585,10 @@ class Block:
             if cols.size == 0:
                 continue
             values = whole[:, rows][:, :, cols + 4] - whole[:, rows][:, :, cols + 4 - step]
+            members = range(rows.start, rows.stop)
             starts = [iso_z(int(t) - int(step) * QUARTER_S).encode() for t in ends]
             table = values.transpose(1, 2, 0).tolist()
-            for r, m in enumerate(rows.tolist()):
+            for r, m in enumerate(members):
                 head = self._truth_head[m]
                 for j, (a, b, c, d) in enumerate(table[r]):
                     parts.append(b"%s%s,%d,%d,%d,%d,%d\n" % (
@@ -575,11 +606,14 @@ _ANNUAL_WH = {
 }
 
 
-def _groups(meters: Sequence[Meter], step: np.ndarray) -> dict[tuple[str, int, int], np.ndarray]:
-    groups: dict[tuple[str, int, int], list[int]] = {}
+def _groups(meters: Sequence[Meter], step: np.ndarray) -> dict[tuple[str, int, int], slice]:
+    """Rows per (make, phases, quarters per interval); the rows are sorted so, each a slice."""
+    groups: dict[tuple[str, int, int], slice] = {}
     for m, meter in enumerate(meters):
-        groups.setdefault((meter.style, meter.phases, int(step[m])), []).append(m)
-    return {key: np.array(rows, dtype=np.int64) for key, rows in groups.items()}
+        key = (meter.style, meter.phases, int(step[m]))
+        rows = groups.get(key)
+        groups[key] = slice(m, m + 1) if rows is None else slice(rows.start, m + 1)
+    return groups
 
 
 def _day_start_s(day: date) -> int:

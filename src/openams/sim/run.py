@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import bisect
 import heapq
-import itertools
 import json
 import multiprocessing
 import os
+import shutil
+import tempfile
 import time
 from array import array
 from collections import Counter, deque
@@ -32,7 +33,7 @@ from openams.errors import InputError
 
 from .csvio import read_grid
 from .faults import FaultPlan, plan_faults, window_s
-from .fleet import Block, DayFrame, iso_z, truth_header
+from .fleet import Block, iso_z, truth_header
 from .grid import Grid
 from .scenario import DEFAULT_SCENARIO, Scenario, read_scenario
 from .sinks import Pacer, PushSink
@@ -109,21 +110,22 @@ class _Spec:
     seed: int
     interval_s: int | None
     framing: str
-    units: list[tuple[date, int, int]]
+    units: list[tuple[date, int, int]]  # one per UTC day
+    slice_s: int
     truth: bool = True
+    parts: Path = Path()
 
 
-def _units(start_s: int, end_s: int, unit_s: int) -> list[tuple[date, int, int]]:
-    units = []
+def _days(start_s: int, end_s: int) -> list[tuple[date, int, int]]:
+    """One task per UTC day: (day, first second, last second + 1) within the run."""
+    days = []
     day = datetime.fromtimestamp(start_s, UTC).date()
     last = datetime.fromtimestamp(end_s, UTC).date()
     while day <= last:
         d0 = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
-        for first in range(d0, d0 + DAY_S, unit_s):
-            if first <= end_s and first + unit_s > start_s:
-                units.append((day, first, first + unit_s))
+        days.append((day, max(d0, start_s), min(d0 + DAY_S, end_s + 1)))
         day += timedelta(days=1)
-    return units
+    return days
 
 
 def _prepare(settings: RunSettings) -> _Spec:
@@ -149,7 +151,8 @@ def _prepare(settings: RunSettings) -> _Spec:
         seed=settings.seed,
         interval_s=settings.interval_min * 60 if settings.interval_min else None,
         framing=settings.framing,
-        units=_units(start_s, end_s, settings.unit_h * 3600),
+        units=_days(start_s, end_s),
+        slice_s=settings.unit_h * 3600,
     )
 
 
@@ -190,77 +193,87 @@ class _Worker:
             for index in range(0, len(grid.meters), BLOCK_SIZE)
         ]
         self.day: date | None = None
-        self.frames: list[DayFrame] = []
-
-    def frames_of(self, day: date) -> list[DayFrame]:
-        if self.day == day:
-            return self.frames
-        current = self.day + timedelta(days=1) if self.day is not None else self.first_day()
-        while current <= day:
-            weather = _weather(self.spec.grid.area, current, self.spec.seed)
-            self.frames = [block.advance(current, weather) for block in self.blocks]
-            self.day = current
-            current += timedelta(days=1)
-        return self.frames
-
-    def first_day(self) -> date:
-        return self.spec.units[0][0]
 
     def unit(self, index: int) -> _Chunk:
-        day, first_s, last_s = self.spec.units[index]
-        frames = self.frames_of(day)
-        lines: list[tuple[int, bytes]] = []
-        truth = []
-        incidents: list[bytes] = []
+        """Make day ``index``: its pushes to a part file, in arrival order, slice by slice."""
+        spec = self.spec
+        day, first_s, last_s = spec.units[index]
+        current = self.day + timedelta(days=1) if self.day is not None else spec.units[0][0]
+        while current < day:  # days made by other workers: carry the state through them
+            weather = _weather(spec.grid.area, current, spec.seed)
+            for block in self.blocks:
+                block.advance(current, weather, full=False)
+            current += timedelta(days=1)
+        weather = _weather(spec.grid.area, day, spec.seed)
+        frames = [block.advance(day, weather) for block in self.blocks]
+        self.day = day
         stats: Counter[str] = Counter()
-        for block, frame in zip(self.blocks, frames, strict=True):
-            block.stats.clear()
-            block.incidents.clear()
-            lines.extend(block.pushes(frame, first_s, last_s))
-            if self.spec.truth:
-                truth.append(block.truth_rows(frame, first_s, last_s))
-            incidents.extend(block.incidents)
-            stats.update(block.stats)
-        lines.sort(key=_arrival)
-        cut = bisect.bisect_left(lines, last_s, key=_arrival)
-        own = lines[:cut]
-        ends = array("q", itertools.accumulate(len(line) for _, line in own))
-        return _Chunk(
-            index,
-            b"".join(line for _, line in own),
-            array("q", [at for at, _ in own]),
-            ends,
-            lines[cut:],
-            b"".join(truth),
-            b"".join(incidents),
-            stats,
-        )
+        incidents: list[bytes] = []
+        arrivals = array("q")
+        ends = array("q")
+        waiting: list[tuple[int, int, bytes]] = []  # pushes arriving after their slice
+        order = 0
+        size = 0
+        path = spec.parts / f"day-{index:05d}.jsonl"
+        truth_path = spec.parts / f"truth-{index:05d}.csv"
+        with path.open("wb") as out, truth_path.open("wb") as truth:
+            for begin in range(first_s, last_s, spec.slice_s):
+                end = min(begin + spec.slice_s, last_s)
+                lines: list[tuple[int, bytes]] = []
+                for block, frame in zip(self.blocks, frames, strict=True):
+                    if frame is None:  # pragma: no cover - a full advance gives a frame
+                        continue
+                    block.stats.clear()
+                    block.incidents.clear()
+                    lines += block.pushes(frame, begin, end)
+                    if spec.truth:
+                        truth.write(block.truth_rows(frame, begin, end))
+                    incidents += block.incidents
+                    stats.update(block.stats)
+                for pair in lines:
+                    if pair[0] >= end:
+                        heapq.heappush(waiting, (pair[0], order, pair[1]))
+                        order += 1
+                lines = [pair for pair in lines if pair[0] < end]
+                while waiting and waiting[0][0] < end:
+                    arrival, _, line = heapq.heappop(waiting)
+                    lines.append((arrival, line))
+                lines.sort(key=_arrival)
+                for arrival, line in lines:
+                    size += len(line)
+                    ends.append(size)
+                    arrivals.append(arrival)
+                out.write(b"".join(line for _, line in lines))
+        later = [(arrival, line) for arrival, _, line in sorted(waiting)]
+        return _Chunk(index, path, arrivals, ends, later, truth_path, b"".join(incidents), stats)
 
 
 class _Chunk(NamedTuple):
-    """A unit's output: its pushes in arrival order as one blob, and what arrives later."""
+    """A day's output: its pushes in arrival order in a part file, and what arrives later."""
 
-    index: int
-    blob: bytes
+    day_index: int
+    path: Path
     arrivals: array[int]
-    ends: array[int]  # end offset of each line in blob
+    ends: array[int]  # end offset of each line in the part file
     later: list[tuple[int, bytes]]
-    truth: bytes
+    truth_path: Path
     incidents: bytes
     stats: Counter[str]
 
-    def merged(self, due: list[tuple[int, bytes]]) -> list[bytes]:
-        """The blob cut into pieces with the ``due`` lines (sorted) inserted in order."""
-        pieces = []
+    def segments(self, due: list[tuple[int, bytes]]) -> list[tuple[int, int] | bytes]:
+        """The part file as (offset, length) runs with the ``due`` lines put in order."""
+        pieces: list[tuple[int, int] | bytes] = []
         offset = 0
         for arrival, line in due:
             position = bisect.bisect_right(self.arrivals, arrival)
-            cut = self.ends[position - 1] if position else 0
-            cut = max(cut, offset)
-            pieces.append(self.blob[offset:cut])
+            cut = max(self.ends[position - 1] if position else 0, offset)
+            if cut > offset:
+                pieces.append((offset, cut - offset))
             pieces.append(line)
             offset = cut
-        pieces.append(self.blob[offset:])
+        total = self.ends[-1] if self.ends else 0
+        if total > offset:
+            pieces.append((offset, total - offset))
         return pieces
 
 
@@ -316,28 +329,36 @@ def run_fleet(
     workers = settings.workers or os.cpu_count() or 1
     workers = max(1, min(workers, len(spec.units)))
     spec.truth = truth_dir is not None
+    parts = Path(tempfile.mkdtemp(prefix=".openams-parts-", dir=out.parent if out else None))
+    spec.parts = parts
     _SPEC, _STATE = spec, None
-    pending: list[tuple[int, int, bytes]] = []  # (arrival, order, line) after their unit
+    pending: list[tuple[int, int, bytes]] = []  # (arrival, order, line) after their day
     order = 0
-    with _Outputs(out, sink, pacer, truth_dir) as outputs:
-        for chunk in _results(spec, workers):
-            _, _, last_s = spec.units[chunk.index]
-            summary.counts.update(chunk.stats)
-            outputs.truth(chunk.truth, chunk.incidents)
-            for arrival, line in chunk.later:
-                heapq.heappush(pending, (arrival, order, line))
-                order += 1
-            due = []
-            while pending and pending[0][0] < last_s:
-                arrival, _, line = heapq.heappop(pending)
-                due.append((arrival, line))
-            pieces = chunk.merged(due) if due else [chunk.blob]
-            summary.pushes_written += outputs.pushes(pieces, len(chunk.arrivals) + len(due))
-            if progress is not None:
-                progress(chunk.index + 1, len(spec.units), summary.pushes_written)
-        rest = [line for _, _, line in sorted(pending)]
-        summary.pushes_written += outputs.pushes(rest, len(rest))
-    _SPEC = _STATE = None
+    try:
+        with _Outputs(out, sink, pacer, truth_dir) as outputs:
+            for chunk in _results(spec, workers):
+                _, _, last_s = spec.units[chunk.day_index]
+                summary.counts.update(chunk.stats)
+                outputs.truth(chunk.truth_path, chunk.incidents)
+                for arrival, line in chunk.later:
+                    heapq.heappush(pending, (arrival, order, line))
+                    order += 1
+                due = []
+                while pending and pending[0][0] < last_s:
+                    arrival, _, line = heapq.heappop(pending)
+                    due.append((arrival, line))
+                outputs.pushes(chunk.path, chunk.segments(due))
+                summary.pushes_written += len(chunk.arrivals) + len(due)
+                chunk.path.unlink()
+                chunk.truth_path.unlink()
+                if progress is not None:
+                    progress(chunk.day_index + 1, len(spec.units), summary.pushes_written)
+            rest: list[tuple[int, int] | bytes] = [line for _, _, line in sorted(pending)]
+            outputs.pushes(None, rest)
+            summary.pushes_written += len(rest)
+    finally:
+        shutil.rmtree(parts, ignore_errors=True)
+        _SPEC = _STATE = None
     summary.seconds = time.perf_counter() - began
     return summary
 
@@ -364,6 +385,8 @@ def _results(spec: _Spec, workers: int) -> Any:
 
 
 class _Outputs:
+    """Where the pushes and the truth go; part files are copied in by the kernel."""
+
     def __init__(
         self,
         out: Path | None,
@@ -389,7 +412,7 @@ class _Outputs:
 
     def _open(self, path: Path) -> IO[bytes]:
         try:
-            handle = path.open("wb", buffering=1 << 20)
+            handle = path.open("wb", buffering=0)
         except OSError as exc:
             raise InputError(f"cannot write: {exc.strerror}", source=str(path)) from None
         self.files.append(handle)
@@ -401,24 +424,59 @@ class _Outputs:
         if self.sink is not None:
             self.sink.close()
 
-    def truth(self, intervals: bytes, incidents: bytes) -> None:
+    def truth(self, part: Path, incidents: bytes) -> None:
         if self.truth_dir is not None:
-            self.intervals.write(intervals)
+            with part.open("rb") as source:
+                _copy(source, self.intervals, 0, part.stat().st_size)
             self.incidents.write(incidents)
 
-    def pushes(self, pieces: list[bytes], count: int) -> int:
-        """Write ``count`` lines held in ``pieces`` (each a run of whole lines)."""
-        if self.out_path is not None:
-            self.out.write(b"".join(pieces))
-        if self.sink is not None:
+    def pushes(self, part: Path | None, pieces: list[tuple[int, int] | bytes]) -> None:
+        """Write the part file's runs and the lines between them, in order."""
+        source = part.open("rb") if part is not None else None
+        try:
             for piece in pieces:
-                for line in piece.splitlines():
-                    record = json.loads(line)
-                    at = datetime.fromisoformat(record["at"])
-                    if self.pacer is not None:
-                        self.pacer.wait_until(at)
-                    self.sink.send(at, record["meter_id"], bytes.fromhex(record["hex"]))
-        return count
+                if isinstance(piece, bytes):
+                    self._lines(piece)
+                elif source is not None:
+                    offset, length = piece
+                    if self.out_path is not None:
+                        _copy(source, self.out, offset, length)
+                    if self.sink is not None:
+                        source.seek(offset)
+                        self._send(source.read(length))
+        finally:
+            if source is not None:
+                source.close()
+
+    def _lines(self, lines: bytes) -> None:
+        if self.out_path is not None:
+            self.out.write(lines)
+        if self.sink is not None:
+            self._send(lines)
+
+    def _send(self, lines: bytes) -> None:
+        assert self.sink is not None  # noqa: S101 - only called with a sink
+        for line in lines.splitlines():
+            record = json.loads(line)
+            at = datetime.fromisoformat(record["at"])
+            if self.pacer is not None:
+                self.pacer.wait_until(at)
+            self.sink.send(at, record["meter_id"], bytes.fromhex(record["hex"]))
+
+
+def _copy(source: IO[bytes], target: IO[bytes], offset: int, length: int) -> None:
+    """Copy ``length`` bytes from ``offset`` of ``source`` to the end of ``target``."""
+    while length > 0:
+        try:
+            done = os.copy_file_range(source.fileno(), target.fileno(), length, offset)
+        except OSError:  # another file system or kernel: through user space
+            source.seek(offset)
+            target.write(source.read(length))
+            return
+        if done == 0:
+            raise OSError("the part file ended early")
+        offset += done
+        length -= done
 
 
 def _write_truth_tables(spec: _Spec, folder: Path) -> None:

@@ -385,3 +385,13 @@ def test_any_single_bit_flip_is_detected(frame, data):
     with pytest.raises(FrameError):
         decode_hdlc_frames(bytes(mutated))
     assert single_frame_info(bytes(mutated)) is None
+
+
+@given(st.binary(max_size=600))
+def test_crc16_x25_equals_the_portable_computation(data):
+    """fastcrc, where installed, and the crc_hqx form give the same CRC."""
+    from openams.dlms._hdlc import _portable_crc16_x25
+
+    assert crc16_x25(data) == _portable_crc16_x25(data)
+    assert crc16_x25(memoryview(data)) == _portable_crc16_x25(memoryview(data))
+
