@@ -4,7 +4,9 @@ This package imports nothing else from ``openams`` and does no I/O: no sockets, 
 clock. Callers pass in bytes, keys, time zones and counters, and get back frozen records.
 
 Start with :class:`PushDecoder` (decode pushes) and :mod:`openams.dlms.encode` helpers
-re-exported here (build, cipher and frame pushes as the meters do).
+re-exported here (build, cipher and frame pushes as the meters do). Meter events (power
+failure, tampering, voltage, earth fault) are built with :func:`build_event_notification`
+and recognised in a decoded push with :func:`decode_event`.
 """
 
 from __future__ import annotations
@@ -52,6 +54,14 @@ from ._errors import (
     ReplayError,
     SecurityError,
 )
+from ._events import (
+    EVENTS,
+    EventCode,
+    MeterEvent,
+    build_event_notification,
+    decode_event,
+    event_by_code,
+)
 from ._hdlc import HdlcFrame, crc16_x25, decode_hdlc_frame, decode_hdlc_frames, encode_hdlc_frames
 from ._lists import ListDecoder, list_decoders, register_list_decoder
 from ._mbus import MbusFrame, decode_mbus_frames, encode_mbus_frames
@@ -63,6 +73,7 @@ from ._security import SecuritySuite, security_label
 from ._wrapper import WrapperFrame, decode_wrapper_frame
 
 __all__ = [
+    "EVENTS",
     "HDLC_ADDRESSES",
     "NEED_DATA",
     "UNITS",
@@ -76,6 +87,7 @@ __all__ = [
     "DecodeError",
     "DecryptionError",
     "DlmsError",
+    "EventCode",
     "FrameError",
     "GeneralBlockTransfer",
     "HdlcFrame",
@@ -85,6 +97,7 @@ __all__ = [
     "ListPacker",
     "LocalProtocolError",
     "MbusFrame",
+    "MeterEvent",
     "MeterReading",
     "MissingKeyError",
     "Obis",
@@ -103,12 +116,14 @@ __all__ = [
     "StreamClosed",
     "StreamState",
     "WrapperFrame",
+    "build_event_notification",
     "build_notification",
     "crc16_x25",
     "datetime_from_cosem",
     "decode_ciphered_apdu",
     "decode_data",
     "decode_data_notification",
+    "decode_event",
     "decode_general_block_transfer",
     "decode_hdlc_frame",
     "decode_hdlc_frames",
@@ -122,6 +137,7 @@ __all__ = [
     "encode_length",
     "encode_mbus_frames",
     "encode_push",
+    "event_by_code",
     "list_decoders",
     "list_encoders",
     "reassemble_blocks",

@@ -61,6 +61,15 @@ def test_the_essential_api_is_exported():
     assert essential <= set(dlms.__all__)
 
 
+def test_the_event_api_is_exported():
+    events = {
+        "EVENTS", "EventCode", "MeterEvent",
+        "build_event_notification", "decode_event", "event_by_code",
+    }  # fmt: skip
+    assert events <= set(dlms.__all__)
+    assert all(isinstance(e, dlms.EventCode) for e in dlms.EVENTS.values())
+
+
 def test_error_tree():
     assert issubclass(dlms.DlmsError, dlms.OpenAMSError)
     for family in (
