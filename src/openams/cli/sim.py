@@ -18,7 +18,7 @@ from rich.progress import (
 from openams.sim import build_grid
 from openams.sim.csvio import write_grid
 from openams.sim.places import AREAS
-from openams.sim.run import RunSettings, run_fleet
+from openams.sim.run import RunSettings, read_load_profile, run_fleet
 from openams.sim.sinks import MqttSink, Pacer, PushSink, TcpSink, parse_endpoint, parse_speed
 
 __all__ = ["sim_group"]
@@ -190,3 +190,56 @@ def run_command(
 def _start_of(settings: RunSettings) -> datetime:
     day = settings.start
     return datetime(day.year, day.month, day.day, tzinfo=ZoneInfo("Europe/Oslo"))
+
+
+@sim_group.command("profile")
+@click.option(
+    "--grid",
+    "grid_dir",
+    type=click.Path(file_okay=False, exists=True),
+    required=True,
+    help="The estate written by ams sim grid.",
+)
+@click.option(
+    "--from",
+    "start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    required=True,
+    help="First day of the run (as given to ams sim run).",
+)
+@click.option("--days", type=click.IntRange(1, 3660), required=True, help="Days of the run.")
+@click.option("--meter", "meter_id", required=True, help="The meter whose profile to read.")
+@click.option(
+    "--interval",
+    type=click.Choice(["60", "15"]),
+    default=None,
+    help="As given to ams sim run.",
+)
+@click.option(
+    "--scenario", type=click.Path(dir_okay=False), default=None, help="As given to ams sim run."
+)
+@click.option("--seed", type=int, default=1, show_default=True, help="As given to ams sim run.")
+def profile_command(
+    grid_dir: str,
+    start: datetime,
+    days: int,
+    meter_id: str,
+    interval: str | None,
+    scenario: str | None,
+    seed: int,
+) -> None:
+    """Print the load profile a meter holds at the end of a run (its last 40 days) as CSV."""
+    settings = RunSettings(
+        grid_dir=Path(grid_dir),
+        start=start.date(),
+        days=days,
+        interval_min=int(interval) if interval else None,
+        scenario_path=Path(scenario) if scenario else None,
+        seed=seed,
+    )
+    click.echo("clock,import_wh,export_wh,reactive_import_varh,reactive_export_varh")
+    for entry in read_load_profile(settings, meter_id):
+        click.echo(
+            f"{entry.clock:%Y-%m-%dT%H:%M:%SZ},{entry.import_wh},{entry.export_wh},"
+            f"{entry.reactive_import_varh},{entry.reactive_export_varh}"
+        )

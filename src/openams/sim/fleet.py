@@ -37,7 +37,7 @@ from .load import LoadModel
 from .scenario import Fault
 from .weather import DayWeather
 
-__all__ = ["QUARTER_S", "Block", "DayFrame", "PushLine"]
+__all__ = ["QUARTER_S", "TRUTH_COLUMNS", "Block", "DayFrame", "PushLine", "truth_header"]
 
 QUARTER_S = 900
 DAY_S = 86_400
@@ -89,6 +89,7 @@ class DayFrame:
     recorded_import_wh: np.ndarray  # (n, 97) the import register as the meter records it
     last_energy_wh: np.ndarray  # (4, n, 97) energy of the quarter before each boundary
     sends: np.ndarray  # (n, 96) bool: the meter sends a list push at this boundary
+    powered: np.ndarray  # (n, 96) bool: the meter has power at this boundary
     counters: np.ndarray  # (n, 96) int64: invocation counter of that push
     fates: np.ndarray  # (n, 96) int8: NORMAL, LOST, DUPLICATED, LATE
     jitter_s: np.ndarray  # (n, 96) int64: send delay after xx:00:10
@@ -235,6 +236,7 @@ class Block:
         boundary = d0 + QUARTER_S * np.arange(_QUARTERS, dtype=np.int64)  # push instants
         on_slot = (np.arange(_QUARTERS)[None, :] % self.step[:, None]) == 0
         sends = on_slot & ((boundary >= self.start_s) & (boundary <= self.end_s))[None, :]
+        powered = np.ones((n, _QUARTERS), dtype=bool)
         recorded_loss = np.zeros((n, _QUARTERS))
         jumps = np.zeros((n, _QUARTERS + 1))
         if full:
@@ -258,6 +260,7 @@ class Block:
                 if kind == "outage":
                     energy[:, m, :] *= 1.0 - share
                     sends[m] &= ~at_boundary
+                    powered[m] &= ~at_boundary
                 elif kind == "silent":
                     sends[m] &= ~at_boundary
                 elif kind == "stuck_register":
@@ -318,6 +321,7 @@ class Block:
             recorded_import_wh=recorded,
             last_energy_wh=last_energy,
             sends=sends,
+            powered=powered,
             counters=counters,
             fates=fates,
             jitter_s=rng.integers(0, int(jitter_s) + 1, (n, _QUARTERS)),
@@ -682,9 +686,22 @@ def _damaged(meter: Meter, framing: str, sealer: PushSealer, apdu: bytes, counte
     return PushSealer(meter.style, framing).seal(damaged)
 
 
-def truth_header() -> bytes:
-    """The header of ``truth/intervals.csv``."""
-    return (
-        b"metering_point_id,meter_id,start,interval_s,import_wh,export_wh,"
-        b"reactive_import_varh,reactive_export_varh\n"
-    )
+#: The ground-truth files of a run and their columns (docs/sim-run.md explains each).
+TRUTH_COLUMNS: dict[str, tuple[str, ...]] = {
+    "intervals.csv": ("metering_point_id", "meter_id", "start", "interval_s", "import_wh",
+                      "export_wh", "reactive_import_varh", "reactive_export_varh"),
+    "incidents.csv": ("meter_id", "clock", "incident", "arrival"),
+    "faults.csv": ("fault_id", "kind", "level", "target", "start", "end", "meters", "params",
+                   "origin"),
+    "fault_meters.csv": ("fault_id", "meter_id", "metering_point_id", "transformer_id"),
+    "events.csv": ("at", "meter_id", "metering_point_id", "transformer_id", "event",
+                   "fault_id", "sent", "lost"),
+    "meters.csv": ("meter_id", "metering_point_id", "interval_s", "start", "end",
+                   "import_wh_start", "export_wh_start", "reactive_import_varh_start",
+                   "reactive_export_varh_start", "invocation_counter_start"),
+}  # fmt: skip
+
+
+def truth_header(name: str) -> bytes:
+    """The CSV header line of truth file ``name``."""
+    return (",".join(TRUTH_COLUMNS[name]) + "\n").encode()

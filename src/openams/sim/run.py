@@ -13,6 +13,7 @@ number of days.
 from __future__ import annotations
 
 import bisect
+import csv
 import gc
 import heapq
 import json
@@ -23,7 +24,7 @@ import tempfile
 import time
 from array import array
 from collections import Counter, deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -34,9 +35,9 @@ from openams.errors import InputError
 
 from .csvio import read_grid
 from .faults import FaultPlan, plan_faults, window_s
-from .fleet import Block, iso_z, truth_header
+from .fleet import TRUTH_COLUMNS, Block, iso_z, truth_header
 from .grid import Grid
-from .scenario import DEFAULT_SCENARIO, Scenario, read_scenario
+from .scenario import DEFAULT_SCENARIO, Fault, Scenario, read_scenario
 from .sinks import Pacer, PushSink
 from .weather import DayWeather, day_weather
 
@@ -159,6 +160,36 @@ def _prepare(settings: RunSettings) -> _Spec:
 
 # --- the worker side ---------------------------------------------------------------------
 
+
+def _block_count(spec: _Spec) -> int:
+    return -(-len(spec.grid.meters) // BLOCK_SIZE)
+
+
+def _block(spec: _Spec, number: int) -> Block:
+    """Block ``number``: the meters ``1024 * number`` on, in grid order."""
+    meters = spec.grid.meters[number * BLOCK_SIZE : (number + 1) * BLOCK_SIZE]
+    points = {p.metering_point_id: p for p in spec.grid.metering_points}
+    radio = spec.scenario.radio
+    return Block(
+        number,
+        meters,
+        [points[m.metering_point_id] for m in meters],
+        seed=spec.seed,
+        start_s=spec.start_s,
+        end_s=spec.end_s,
+        interval_s=spec.interval_s,
+        framing=spec.framing,
+        plan=spec.plan,
+        radio=(
+            radio.loss_rate,
+            radio.duplicate_rate,
+            radio.late_rate,
+            radio.late_delay_h,
+            radio.jitter_s,
+        ),
+    )
+
+
 _SPEC: _Spec | None = None
 _STATE: _Worker | None = None
 
@@ -168,31 +199,7 @@ class _Worker:
 
     def __init__(self, spec: _Spec) -> None:
         self.spec = spec
-        grid = spec.grid
-        points = {p.metering_point_id: p for p in grid.metering_points}
-        radio = spec.scenario.radio
-        settings = (
-            radio.loss_rate,
-            radio.duplicate_rate,
-            radio.late_rate,
-            radio.late_delay_h,
-            radio.jitter_s,
-        )
-        self.blocks = [
-            Block(
-                index // BLOCK_SIZE,
-                grid.meters[index : index + BLOCK_SIZE],
-                [points[m.metering_point_id] for m in grid.meters[index : index + BLOCK_SIZE]],
-                seed=spec.seed,
-                start_s=spec.start_s,
-                end_s=spec.end_s,
-                interval_s=spec.interval_s,
-                framing=spec.framing,
-                plan=spec.plan,
-                radio=settings,
-            )
-            for index in range(0, len(grid.meters), BLOCK_SIZE)
-        ]
+        self.blocks = [_block(spec, number) for number in range(_block_count(spec))]
         for block in self.blocks:
             block.prepare()
         self.day: date | None = None
@@ -328,7 +335,8 @@ def run_fleet(
     spec = _prepare(settings)
     summary = RunSummary(meters=len(spec.grid.meters))
     for fault in spec.plan.faults:
-        summary.faults[fault.spec.kind] += 1
+        if _in_run(spec, fault):
+            summary.faults[fault.spec.kind] += 1
     if truth_dir is not None:
         truth_dir.mkdir(parents=True, exist_ok=True)
         _write_truth_tables(spec, truth_dir)
@@ -415,9 +423,9 @@ class _Outputs:
             self.out = self._open(self.out_path)
         if self.truth_dir is not None:
             self.intervals = self._open(self.truth_dir / "intervals.csv")
-            self.intervals.write(truth_header())
+            self.intervals.write(truth_header("intervals.csv"))
             self.incidents = self._open(self.truth_dir / "incidents.csv")
-            self.incidents.write(b"meter_id,clock,incident,arrival\n")
+            self.incidents.write(truth_header("incidents.csv"))
         return self
 
     def _open(self, path: Path) -> IO[bytes]:
@@ -489,53 +497,129 @@ def _copy(source: IO[bytes], target: IO[bytes], offset: int, length: int) -> Non
         length -= done
 
 
-def _write_truth_tables(spec: _Spec, folder: Path) -> None:
-    """truth/faults.csv and truth/events.csv: every injected fault and every meter event."""
-    import csv
+PROFILE_DAYS = 40
 
+
+@dataclass(frozen=True, slots=True)
+class ProfileEntry:
+    """One entry of a meter's load profile: its registers at an interval boundary.
+
+    Attributes:
+        clock: The boundary, as the meter's clock has it (aware, UTC).
+        import_wh: Active energy import register A+, as recorded. [Wh]
+        export_wh: Active energy export register A-. [Wh]
+        reactive_import_varh: Reactive energy import register R+. [varh]
+        reactive_export_varh: Reactive energy export register R-. [varh]
+    """
+
+    clock: datetime
+    import_wh: int
+    export_wh: int
+    reactive_import_varh: int
+    reactive_export_varh: int
+
+
+def read_load_profile(settings: RunSettings, meter_id: str) -> list[ProfileEntry]:
+    """The load profile a meter holds at the end of the run: its last 40 days.
+
+    A meter records its registers at every interval boundary it had power, whether or not
+    the push reached the head-end; this is what a head-end reads back to fill gaps. The
+    entries are those the run made (same settings, same values), oldest first.
+
+    Raises:
+        InputError: an unknown meter, or a bad estate, scenario or setting.
+    """
+    spec = _prepare(settings)
+    try:
+        position = next(i for i, m in enumerate(spec.grid.meters) if m.meter_id == meter_id)
+    except StopIteration:
+        raise InputError(f"no meter {meter_id} in the estate", source="--meter") from None
+    block = _block(spec, position // BLOCK_SIZE)
+    row = next(i for i, m in enumerate(block.meters) if m.meter_id == meter_id)
+    step = int(block.step[row])
+    since_s = spec.end_s - PROFILE_DAYS * DAY_S
+    entries = []
+    for day, _, _ in spec.units:
+        weather = _weather(spec.grid.area, day, spec.seed)
+        d0 = int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp())
+        if d0 + DAY_S <= since_s:
+            block.advance(day, weather, full=False)
+            continue
+        frame = block.advance(day, weather)
+        if frame is None:  # pragma: no cover - a full advance gives a frame
+            continue
+        for col in range(0, 96, step):
+            at_s = d0 + 900 * col
+            if (
+                not (max(since_s, spec.start_s) <= at_s <= spec.end_s)
+                or not frame.powered[row, col]
+            ):
+                continue
+            registers = [int(v) for v in frame.true_wh[:, row, col]]
+            registers[0] = int(frame.recorded_import_wh[row, col])
+            entries.append(ProfileEntry(datetime.fromtimestamp(at_s, UTC), *registers))
+    return entries
+
+
+def _in_run(spec: _Spec, fault: Fault) -> bool:
+    begin, end = window_s(fault)
+    return begin <= spec.end_s and (end is None or end > spec.start_s)
+
+
+def _write_truth_tables(spec: _Spec, folder: Path) -> None:
+    """The truth known before the run: faults, where they strike, events, meters."""
     meters = {m.meter_id: m for m in spec.grid.meters}
     transformer_of = {p.metering_point_id: p.transformer_id for p in spec.grid.metering_points}
-    with (folder / "faults.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(
-            ("fault_id", "kind", "level", "target", "start", "end", "meters", "transformers",
-             "params", "origin")
-        )  # fmt: skip
-        for fault_id, fault in enumerate(spec.plan.faults):
-            begin, stop = window_s(fault)
-            writer.writerow(
-                (fault_id, fault.spec.kind, fault.level, fault.spec.target, iso_z(begin),
-                 iso_z(stop) if stop is not None else "", " ".join(fault.meter_ids),
-                 " ".join(fault.transformer_ids), json.dumps(dict(fault.spec.params)),
-                 spec.plan.origins[fault_id])
+
+    def table(name: str, rows: Iterable[tuple[object, ...]]) -> None:
+        with (folder / name).open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh, lineterminator="\n")
+            writer.writerow(TRUTH_COLUMNS[name])
+            writer.writerows(rows)
+
+    faults = spec.plan.faults
+    table(
+        "faults.csv",
+        (
+            (i, f.spec.kind, f.level, f.spec.target, iso_z(window_s(f)[0]),
+             iso_z(end) if (end := window_s(f)[1]) is not None else "", len(f.meter_ids),
+             json.dumps(dict(f.spec.params), sort_keys=True), spec.plan.origins[i])
+            for i, f in enumerate(faults)
+            if _in_run(spec, f)
+        ),
+    )  # fmt: skip
+    table(
+        "fault_meters.csv",
+        (
+            (i, meter_id, point, transformer_of[point])
+            for i, f in enumerate(faults)
+            if _in_run(spec, f)
+            for meter_id in f.meter_ids
+            for point in (meters[meter_id].metering_point_id,)
+        ),
+    )
+    rows = []
+    for meter_id, events in spec.plan.events.items():
+        point = meters[meter_id].metering_point_id
+        for event in events:
+            if not spec.start_s <= event.at_s <= spec.end_s:
+                continue
+            silent = any(
+                f.spec.kind == "silent"
+                for _, f in spec.plan.touching(meter_id, event.at_s, event.at_s + 1)
+            )
+            rows.append(
+                (iso_z(event.at_s), meter_id, point, transformer_of[point], event.name,
+                 event.fault_id, int(not silent), int(event.lost and not silent))
             )  # fmt: skip
-    with (folder / "events.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(
-            ("at", "meter_id", "metering_point_id", "transformer_id", "event", "fault_id",
-             "sent", "lost")
-        )  # fmt: skip
-        rows = []
-        for meter_id, events in spec.plan.events.items():
-            point = meters[meter_id].metering_point_id
-            for event in events:
-                if not spec.start_s <= event.at_s <= spec.end_s:
-                    continue
-                silent = any(
-                    f.spec.kind == "silent"
-                    for _, f in spec.plan.touching(meter_id, event.at_s, event.at_s + 1)
-                )
-                rows.append(
-                    (iso_z(event.at_s), meter_id, point, transformer_of[point], event.name,
-                     event.fault_id, int(not silent), int(event.lost))
-                )  # fmt: skip
-        writer.writerows(sorted(rows))
-    with (folder / "meters.csv").open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(("meter_id", "metering_point_id", "interval_s", "start", "end"))
-        for meter in spec.grid.meters:
-            interval_s = spec.interval_s or meter.push_interval_s
-            writer.writerow(
-                (meter.meter_id, meter.metering_point_id, interval_s, iso_z(spec.start_s),
-                 iso_z(spec.end_s))
+    table("events.csv", sorted(rows))
+    meter_rows = []
+    for number in range(_block_count(spec)):
+        block = _block(spec, number)
+        for row, meter in enumerate(block.meters):
+            registers = [int(v) for v in block.initial_wh[:, row]]
+            meter_rows.append(
+                (meter.meter_id, meter.metering_point_id, int(block.step[row]) * 900,
+                 iso_z(spec.start_s), iso_z(spec.end_s), *registers, int(block.counter[row]))
             )  # fmt: skip
+    table("meters.csv", meter_rows)
