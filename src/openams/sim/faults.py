@@ -238,7 +238,9 @@ def _events_of(
             for phase in range(1, phases + 1):
                 out.append((begin + rng.randint(1, 60), f"{word}_l{phase}", False))
             if stop is not None:
-                out.append((stop + rng.randint(1, 60), "voltage_normal", False))
+                for phase in range(1, phases + 1):
+                    name = "voltage_normal" if phase == 1 else f"voltage_normal_l{phase}"
+                    out.append((stop + rng.randint(1, 60), name, False))
     elif kind == "clock_drift" and stop is not None:
         out.append((stop, "clock_adjusted", False))
     return out

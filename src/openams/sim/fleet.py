@@ -244,7 +244,9 @@ class Block:
             voltage *= 2.5
             voltage += 230.0
             np.clip(voltage, 216.0, 244.0, out=voltage)
-            drift = np.zeros((n, _QUARTERS))
+        drift = np.zeros((n, _QUARTERS))
+        jitter_rng = np.random.default_rng([self.seed, self.index, day.toordinal(), 5])
+        jitter = jitter_rng.integers(0, int(self.radio[4]) + 1, (n, _QUARTERS))
         faulty: dict[int, list[tuple[int, Fault]]] = {}
         for m in self._with_faults:
             touching = self.plan.touching(self.meters[m].meter_id, d0 - DAY_S, d0 + DAY_S)
@@ -269,16 +271,16 @@ class Block:
                     jump = number(fault.spec, "jump_wh")
                     if d0 <= begin < d0 + DAY_S:
                         jumps[m, (begin - d0) // QUARTER_S + 1 :] += jump
-                elif not full:
-                    continue
-                elif kind == "voltage":
-                    level = number(fault.spec, "voltage_v")
-                    level_now = level + rng.normal(0.0, 0.4, 3)[:, None]
-                    voltage[:, m, :] = np.where(at_boundary, level_now, voltage[:, m, :])
                 elif kind == "clock_drift":
                     rate = number(fault.spec, "drift_s_per_day")
                     drift[m] = np.where(at_boundary, rate * (boundary - begin) / DAY_S, 0.0)
-        counters, end_counter, events = self._counters(faulty, d0, boundary, sends)
+                elif kind == "voltage" and full:
+                    level = number(fault.spec, "voltage_v")
+                    level_now = level + rng.normal(0.0, 0.4, 3)[:, None]
+                    voltage[:, m, :] = np.where(at_boundary, level_now, voltage[:, m, :])
+        # when each list push leaves the meter (its clock may be off)
+        send_at = boundary[None, :] + _SEND_DELAY_S + jitter - np.round(drift).astype(np.int64)
+        counters, end_counter, events = self._counters(faulty, d0, send_at, sends)
         if not full:
             total = energy.sum(axis=2)
             last_hour = np.cumsum(energy[:, :, :-5:-1], axis=2)[:, :, ::-1]  # from 92..95 on
@@ -302,7 +304,7 @@ class Block:
         last_energy = np.empty((4, n, _QUARTERS + 1))
         last_energy[:, :, 0] = self.last_energy_wh
         last_energy[:, :, 1:] = energy
-        loss, duplicate, late, late_h, jitter_s = self.radio
+        loss, duplicate, late, late_h, _ = self.radio
         draw = rng.random((n, _QUARTERS))
         fates = np.full((n, _QUARTERS), NORMAL, dtype=np.int8)
         fates[draw < loss + duplicate + late] = LATE
@@ -324,7 +326,7 @@ class Block:
             powered=powered,
             counters=counters,
             fates=fates,
-            jitter_s=rng.integers(0, int(jitter_s) + 1, (n, _QUARTERS)),
+            jitter_s=jitter,
             delay_s=delay,
             noise=rng.standard_normal((n, _QUARTERS), dtype=np.float32) * 0.08 + 1.0,
             voltage_v=voltage,
@@ -349,10 +351,14 @@ class Block:
         self,
         faulty: dict[int, list[tuple[int, Fault]]],
         d0: int,
-        boundary: np.ndarray,
+        send_at: np.ndarray,
         sends: np.ndarray,
     ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, int, int]]]:
-        """Invocation counters: list pushes and events share one counter per meter."""
+        """Invocation counters: list pushes and events share one counter per meter.
+
+        The counter follows the order in which the meter sends: an event raised between a
+        boundary and the moment that boundary's push leaves goes first.
+        """
         counters = self.counter[:, None] + np.cumsum(sends, axis=1) - sends
         events = []
         end_counter = self.counter + sends.sum(axis=1)
@@ -366,9 +372,9 @@ class Block:
             if not day_events:
                 continue
             times = np.array([e.at_s for _, e in day_events])
-            counters[m] += np.searchsorted(times, boundary, side="right")
+            counters[m] += np.searchsorted(times, send_at[m], side="right")
             for rank, (k, event) in enumerate(day_events):
-                before = int(np.sum(sends[m] & (boundary < event.at_s)))
+                before = int(np.sum(sends[m] & (send_at[m] < event.at_s)))
                 events.append((m, k, int(self.counter[m]) + before + rank))
             end_counter[m] += len(day_events)
         return counters, end_counter, events
@@ -392,7 +398,7 @@ class Block:
         drift = frame.drift_s[rows, cols]
         registers = frame.true_wh[:, rows, cols].copy()
         if drift.any():  # the meter reads its registers when its own clock says xx:00:00
-            registers -= last_energy * (drift / QUARTER_S)
+            registers = _registers_at(frame.true_wh[:, rows, :], cols, drift)
         registers[0] += frame.recorded_import_wh[rows, cols] - frame.true_wh[0, rows, cols]
         voltage = frame.voltage_v[:, rows, cols]
         share = self.share[:, rows, None]  # (3, r, 1)
@@ -524,7 +530,7 @@ class Block:
         return np.stack(columns, axis=-1).tolist()  # type: ignore[no-any-return]
 
     def _special(
-        self, m: int, apdu: bytes, counter: int, arrival: int, at_s: int
+        self, m: int, apdu: bytes, counter: int, arrival: int, at_s: int, *, replays: bool = True
     ) -> list[tuple[int, bytes]]:
         """A push of a meter with faults (at its boundary ``at_s``): wrong key, damaged
         ciphertext, replays."""
@@ -546,7 +552,7 @@ class Block:
                     return [(arrival, _damaged(meter, self._framing, sealer, apdu, counter))]
         sealed = sealer.seal(apdu, counter)
         out.append((arrival, sealed))
-        for fault_id in self.plan.by_meter[meter.meter_id]:
+        for fault_id in self.plan.by_meter.get(meter.meter_id, ()) if replays else ():
             fault = self.plan.faults[fault_id]
             if fault.spec.kind != "replay":
                 continue
@@ -572,18 +578,15 @@ class Block:
                 self.stats["events_lost"] += 1
                 self._incident(m, event.at_s, f"lost {event.name}", None)
                 continue
-            clock = _local(event.at_s)
             apdu = build_event_notification(
-                meter.style, MeterEvent(meter.meter_id, clock, event.name)
+                meter.style, MeterEvent(meter.meter_id, _local(event.at_s), event.name)
             ).to_bytes()
-            if not self._sealers:
-                self._encoders()
-            sealed = self._sealers[m].seal(apdu, counter)
-            arrival = event.at_s + 1
-            out.append(
-                (arrival, b'{"at": "' + iso_z(arrival).encode() + self._line_head[m]
-                 + hexlify(sealed) + _END)
-            )  # fmt: skip
+            for arrival, sealed in self._special(m, apdu, counter, event.at_s + 1, event.at_s,
+                                                 replays=False):  # fmt: skip
+                out.append(
+                    (arrival, b'{"at": "' + iso_z(arrival).encode() + self._line_head[m]
+                     + hexlify(sealed) + _END)
+                )  # fmt: skip
         return out
 
     # --- truth -------------------------------------------------------------------------
@@ -652,6 +655,22 @@ def _day_start_s(day: date) -> int:
 
 def _local(at_s: int) -> datetime:
     return datetime.fromtimestamp(at_s, _OSLO)
+
+
+def _registers_at(true_wh: np.ndarray, cols: slice, drift_s: np.ndarray) -> np.ndarray:
+    """The true registers ``drift_s`` before each boundary of ``cols``, interpolated.
+
+    ``true_wh`` holds the day's 97 boundaries; a time outside the day is taken at its edge.
+    """
+    boundaries = np.arange(true_wh.shape[2])[cols][None, :] - drift_s / QUARTER_S
+    position = np.clip(boundaries, 0.0, true_wh.shape[2] - 1.0)
+    low = np.minimum(np.floor(position).astype(np.int64), true_wh.shape[2] - 2)
+    share = position - low
+    before = np.take_along_axis(
+        true_wh, np.broadcast_to(low, true_wh.shape[:2] + low.shape[1:]), axis=2
+    )
+    after = np.take_along_axis(true_wh, np.broadcast_to(low + 1, before.shape), axis=2)
+    return before + (after - before) * share  # type: ignore[no-any-return]
 
 
 def _overlap(q_start: np.ndarray, begin: int, stop: int) -> np.ndarray:

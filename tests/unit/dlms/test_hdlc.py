@@ -394,4 +394,3 @@ def test_crc16_x25_equals_the_portable_computation(data):
 
     assert crc16_x25(data) == _portable_crc16_x25(data)
     assert crc16_x25(memoryview(data)) == _portable_crc16_x25(memoryview(data))
-

@@ -431,15 +431,6 @@ def test_a_voltage_outside_the_limits_raises_one_event_per_phase(
     assert [e.at_s for e in events] == sorted(e.at_s for e in events)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "faults._events_of ends a voltage fault with one voltage_normal (the L1 code, 83) "
-        "whatever the phases: a three-phase meter that raised undervoltage_l1..l3 never sends "
-        "voltage_normal_l2 / voltage_normal_l3 (84, 85; docs/events.md), so a head-end keeps "
-        "the L2 and L3 alarms open"
-    ),
-)
 def test_a_three_phase_meter_reports_every_phase_back_to_normal(grid: Grid) -> None:
     meter = first_meter(grid, TN, 3)
     point = next(m.metering_point_id for m in grid.meters if m.meter_id == meter)
@@ -500,7 +491,8 @@ def test_a_meter_s_events_are_in_time_order_across_faults(grid: Grid) -> None:
     plan = plan_of(text, grid)
     events = plan.events[meter]
     assert [e.at_s for e in events] == sorted(e.at_s for e in events)
-    assert [e.fault_id for e in events] == [3, 3, 3, 3, 1, 1, 2, 2, 0, 0]
+    # three phases: three alarms and three back-to-normal events for the voltage fault
+    assert [e.fault_id for e in events] == [3, 3, 3, 3, 3, 3, 1, 1, 2, 2, 0, 0]
 
 
 def test_a_scenario_keeps_its_own_outage_loss_rate_in_the_plan(grid: Grid) -> None:
