@@ -78,3 +78,14 @@ def test_readme_has_the_two_commands():
     assert "bash scripts/test" in readme
     ci = (ROOT / ".ci" / "run").read_text()
     assert "bash scripts/test" in ci
+
+
+def test_every_truth_column_is_documented():
+    from openams.sim.fleet import TRUTH_COLUMNS
+
+    text = (DOCS / "sim-run.md").read_text()
+    for name, columns in TRUTH_COLUMNS.items():
+        assert f"### `{name}`" in text
+        section = text.split(f"### `{name}`", 1)[1].split("\n### ", 1)[0]
+        for column in columns:
+            assert f"| `{column}` |" in section, f"{name}: {column}"
