@@ -15,6 +15,7 @@ Usage: python bench/sim.py [--meters 10000] [--days 30] [--workers 0] [--no-writ
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -51,9 +52,9 @@ def _child(args: argparse.Namespace, grid_dir: Path, days: int, out: Path) -> di
         "'list_pushes': r.counts['list_pushes'], 'rss_main_mb': me / 1024, "
         "'rss_worker_mb': kids / 1024}))\n"
     )
-    done = subprocess.run(  # noqa: S603 - this interpreter, code written above[sys.executable, "-c", code], check=True, capture_output=True, text=True)
-    import json
-
+    done = subprocess.run(  # noqa: S603 - this interpreter, code written above
+        [sys.executable, "-c", code], check=True, capture_output=True, text=True
+    )
     return json.loads(done.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
