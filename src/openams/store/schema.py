@@ -1,0 +1,194 @@
+"""The tables of the meter data store (SQLAlchemy Core), the same on SQLite and PostgreSQL.
+
+Units are in the column names. Times are whole seconds since the Unix epoch (UTC), in
+columns ending ``_at_s``; the Python API turns them into aware datetimes. Energy is integer
+Wh / varh. Meter keys are never stored in clear: only
+wrapped with the key-encrypting key (docs/keys.md), with the id of that key beside them.
+
+Interval values are one row per metering point and interval, with a column per quantity, the
+Elhub status of the value and, when it did not pass as measured, the validation that failed
+and the estimation method. On PostgreSQL the values table is partitioned by month
+(migration 0001 and :func:`openams.store.engine.ensure_month_partitions`).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    PrimaryKeyConstraint,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+__all__ = [
+    "customers",
+    "events",
+    "interval_values",
+    "metadata",
+    "metering_points",
+    "meters",
+    "quarantine",
+    "register_reads",
+    "security_events",
+    "transformers",
+]
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def _epoch(name: str, **kw: object) -> Column[int]:
+    """A time as whole seconds since the Unix epoch (UTC): compact, fast and the same on
+    SQLite and PostgreSQL (where it is also the partition key of the values table)."""
+    return Column(name, BigInteger, **kw)  # type: ignore[arg-type]
+
+
+transformers = Table(
+    "transformers",
+    metadata,
+    Column("transformer_id", String(64), primary_key=True),
+    Column("feeder_id", String(64), nullable=False),
+    Column("substation_id", String(64), nullable=False),
+    Column("area", String(3), nullable=False),
+    Column("grid_type", String(2), nullable=False),
+    Column("nominal_voltage_v", SmallInteger, nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("customer_id", String(64), primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("mobile", String(32), nullable=False, default=""),
+    Column("email", Text, nullable=False, default=""),
+)
+
+metering_points = Table(
+    "metering_points",
+    metadata,
+    Column("metering_point_id", String(18), primary_key=True),
+    Column("transformer_id", ForeignKey("transformers.transformer_id"), nullable=False),
+    Column("customer_id", ForeignKey("customers.customer_id"), nullable=False),
+    Column("customer_type", String(32), nullable=False),
+    Column("street", Text, nullable=False),
+    Column("house_number", String(16), nullable=False),
+    Column("postcode", String(4), nullable=False),
+    Column("municipality", Text, nullable=False),
+    Column("area", String(3), nullable=False),
+    Column("main_fuse_a", SmallInteger, nullable=False),
+    Column("phases", SmallInteger, nullable=False),
+    Column("grid_type", String(2), nullable=False),
+    Index(None, "transformer_id"),
+)
+
+meters = Table(
+    "meters",
+    metadata,
+    Column("meter_id", String(64), primary_key=True),
+    Column("metering_point_id", ForeignKey("metering_points.metering_point_id"), nullable=False),
+    Column("manufacturer", String(32), nullable=False),
+    Column("meter_type", String(64), nullable=False),
+    Column("phases", SmallInteger, nullable=False),
+    Column("system_title", LargeBinary(8), nullable=False),
+    Column("ek_wrapped", LargeBinary(40), nullable=False),
+    Column("ak_wrapped", LargeBinary(40), nullable=False),
+    Column("kek_id", String(16), nullable=False),
+    Column("push_interval_s", Integer, nullable=False),
+    # the replay guard's state: the highest invocation counter accepted from this meter
+    Column("last_invocation_counter", BigInteger, nullable=True),
+    UniqueConstraint("system_title"),
+    Index(None, "metering_point_id"),
+)
+
+register_reads = Table(
+    "register_reads",
+    metadata,
+    Column("meter_id", String(64), nullable=False),
+    _epoch("read_at_s", nullable=False),  # the meter's clock, as pushed
+    _epoch("received_at_s", nullable=False),
+    Column("invocation_counter", BigInteger, nullable=True),
+    Column("import_wh", BigInteger, nullable=True),
+    Column("export_wh", BigInteger, nullable=True),
+    Column("reactive_import_varh", BigInteger, nullable=True),
+    Column("reactive_export_varh", BigInteger, nullable=True),
+    PrimaryKeyConstraint("meter_id", "read_at_s"),
+)
+
+interval_values = Table(
+    "interval_values",
+    metadata,
+    Column("metering_point_id", String(18), nullable=False),
+    Column("resolution_s", Integer, nullable=False),  # 3600 or 900
+    _epoch("start_at_s", nullable=False),
+    Column("import_wh", BigInteger, nullable=True),
+    Column("export_wh", BigInteger, nullable=True),
+    Column("reactive_import_varh", BigInteger, nullable=True),
+    Column("reactive_export_varh", BigInteger, nullable=True),
+    # Elhub status: measured, estimated, final_estimated, temporary, rejected, missing
+    Column("status", String(16), nullable=False),
+    Column("validation", Text, nullable=True),  # the failed validation, if any
+    Column("estimation", Text, nullable=True),  # the estimation method, if estimated
+    _epoch("updated_at_s", nullable=False),
+    PrimaryKeyConstraint("metering_point_id", "resolution_s", "start_at_s"),
+    postgresql_partition_by="RANGE (start_at_s)",
+)
+
+events = Table(
+    "events",
+    metadata,
+    Column("event_id", Integer, primary_key=True, autoincrement=True),
+    Column("meter_id", String(64), nullable=False),
+    Column("metering_point_id", String(18), nullable=True),
+    _epoch("at_s", nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("log", String(32), nullable=False),
+    Column("code", SmallInteger, nullable=False),
+    Column("invocation_counter", BigInteger, nullable=True),
+    _epoch("received_at_s", nullable=False),
+    UniqueConstraint("meter_id", "at_s", "name"),
+    Index(None, "metering_point_id", "at_s"),
+)
+
+quarantine = Table(
+    "quarantine",
+    metadata,
+    Column("quarantine_id", Integer, primary_key=True, autoincrement=True),
+    _epoch("received_at_s", nullable=False),
+    Column("channel", String(16), nullable=False),  # file, tcp, mqtt
+    Column("source", Text, nullable=True),  # file name and line, peer address, topic
+    Column("reason", String(32), nullable=False),  # an error code (docs/cli.md)
+    Column("message", Text, nullable=False),
+    Column("system_title", LargeBinary(8), nullable=True),
+    Column("raw", LargeBinary, nullable=False),
+    _epoch("retried_at_s", nullable=True),
+    Column("resolved", SmallInteger, nullable=False, default=0),
+    Index(None, "reason"),
+)
+
+security_events = Table(
+    "security_events",
+    metadata,
+    Column("security_event_id", Integer, primary_key=True, autoincrement=True),
+    _epoch("at_s", nullable=False),
+    Column("kind", String(32), nullable=False),  # auth_failed, replay, no_key
+    Column("system_title", LargeBinary(8), nullable=True),
+    Column("meter_id", String(64), nullable=True),
+    Column("channel", String(16), nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("quarantine_id", Integer, nullable=True),
+)
