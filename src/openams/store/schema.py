@@ -109,8 +109,8 @@ meters = Table(
     Column("ak_wrapped", LargeBinary(40), nullable=False),
     Column("kek_id", String(16), nullable=False),
     Column("push_interval_s", Integer, nullable=False),
-    # the replay guard's state: the highest invocation counter accepted from this meter
-    Column("last_invocation_counter", BigInteger, nullable=True),
+    # the invocation counters accepted from this meter (openams.domain.counters)
+    Column("counter_window", LargeBinary, nullable=True),
     UniqueConstraint("system_title"),
     Index(None, "metering_point_id"),
 )

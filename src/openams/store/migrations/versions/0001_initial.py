@@ -76,7 +76,7 @@ def upgrade() -> None:
         sa.Column("ak_wrapped", sa.LargeBinary(40), nullable=False),
         sa.Column("kek_id", sa.String(16), nullable=False),
         sa.Column("push_interval_s", sa.Integer, nullable=False),
-        sa.Column("last_invocation_counter", sa.BigInteger, nullable=True),
+        sa.Column("counter_window", sa.LargeBinary, nullable=True),
         sa.PrimaryKeyConstraint("meter_id", name="pk_meters"),
         sa.UniqueConstraint("system_title", name="uq_meters_system_title"),
         sa.ForeignKeyConstraint(
