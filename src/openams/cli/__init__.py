@@ -14,6 +14,7 @@ from openams.errors import OpenAMSError
 
 from .decode import decode_command
 from .demo import demo_command
+from .meters import keys_group, meters_group
 from .sim import sim_group
 
 __all__ = ["cli", "main"]
@@ -28,6 +29,8 @@ def cli() -> None:
 cli.add_command(decode_command)
 cli.add_command(demo_command)
 cli.add_command(sim_group)
+cli.add_command(meters_group)
+cli.add_command(keys_group)
 
 
 def main(argv: list[str] | None = None) -> int:
