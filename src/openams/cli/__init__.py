@@ -14,6 +14,7 @@ from openams.errors import OpenAMSError
 
 from .decode import decode_command
 from .demo import demo_command
+from .ingest import ingest_command
 from .meters import keys_group, meters_group
 from .sim import sim_group
 
@@ -31,6 +32,7 @@ cli.add_command(demo_command)
 cli.add_command(sim_group)
 cli.add_command(meters_group)
 cli.add_command(keys_group)
+cli.add_command(ingest_command)
 
 
 def main(argv: list[str] | None = None) -> int:

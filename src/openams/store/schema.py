@@ -127,6 +127,7 @@ register_reads = Table(
     Column("reactive_import_varh", BigInteger, nullable=True),
     Column("reactive_export_varh", BigInteger, nullable=True),
     PrimaryKeyConstraint("meter_id", "read_at_s"),
+    Index(None, "meter_id", "invocation_counter"),
 )
 
 interval_values = Table(
@@ -162,6 +163,7 @@ events = Table(
     _epoch("received_at_s", nullable=False),
     UniqueConstraint("meter_id", "at_s", "name"),
     Index(None, "metering_point_id", "at_s"),
+    Index(None, "meter_id", "invocation_counter"),
 )
 
 quarantine = Table(

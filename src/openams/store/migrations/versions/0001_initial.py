@@ -97,6 +97,11 @@ def upgrade() -> None:
         sa.Column("reactive_export_varh", sa.BigInteger, nullable=True),
         sa.PrimaryKeyConstraint("meter_id", "read_at_s", name="pk_register_reads"),
     )
+    op.create_index(
+        "ix_register_reads_meter_id_invocation_counter",
+        "register_reads",
+        ["meter_id", "invocation_counter"],
+    )
     op.create_table(
         "interval_values",
         sa.Column("metering_point_id", sa.String(18), nullable=False),
@@ -133,6 +138,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("meter_id", "at_s", "name", name="uq_events_meter_id_at_s_name"),
     )
     op.create_index("ix_events_metering_point_id_at_s", "events", ["metering_point_id", "at_s"])
+    op.create_index(
+        "ix_events_meter_id_invocation_counter", "events", ["meter_id", "invocation_counter"]
+    )
     op.create_table(
         "quarantine",
         sa.Column("quarantine_id", sa.Integer, autoincrement=True, nullable=False),

@@ -1,0 +1,157 @@
+"""Ingest's side of the store: the adapter behind :class:`openams.services.ingest.IngestStore`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import UTC, datetime
+
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from openams.dlms import KeyPair
+from openams.domain.counters import CounterWindow
+from openams.keyvault import KeyVault
+from openams.services.ingest import IngestBatch, MeterEntry, ReadRow
+
+from .engine import Store, ensure_month_partitions
+from .schema import events, interval_values, meters, quarantine, register_reads, security_events
+
+__all__ = ["SqlIngestStore"]
+
+
+class SqlIngestStore:
+    """Meters (keys unwrapped when first needed) and the batches of an ingest run."""
+
+    def __init__(self, store: Store, vault: KeyVault) -> None:
+        self.store = store
+        self.vault = vault
+        self._rows: dict[bytes, tuple[str, str, bytes, bytes, int, bytes | None]] = {}
+        self._newest: dict[str, int] = {}
+        with store.engine.connect() as connection:
+            for row in connection.execute(
+                select(
+                    meters.c.system_title, meters.c.meter_id, meters.c.metering_point_id,
+                    meters.c.ek_wrapped, meters.c.ak_wrapped, meters.c.push_interval_s,
+                    meters.c.counter_window,
+                )
+            ):  # fmt: skip
+                self._rows[bytes(row[0])] = (row[1], row[2], bytes(row[3]), bytes(row[4]),
+                                             row[5], row[6])  # fmt: skip
+            newest = select(register_reads.c.meter_id, func.max(register_reads.c.read_at_s))
+            for meter_id, at_s in connection.execute(newest.group_by(register_reads.c.meter_id)):
+                self._newest[meter_id] = int(at_s)
+
+    def meter(self, system_title: bytes) -> MeterEntry | None:
+        """The meter with this system title, its keys unwrapped, or ``None``."""
+        row = self._rows.get(bytes(system_title))
+        if row is None:
+            return None
+        meter_id, point, ek, ak, interval_s, window = row
+        return MeterEntry(
+            meter_id,
+            point,
+            interval_s,
+            KeyPair(self.vault.unwrap(ek), self.vault.unwrap(ak)),
+            CounterWindow.from_bytes(bytes(window) if window else None),
+            self._newest.get(meter_id),
+        )
+
+    def arrivals(self, meter_id: str) -> dict[int, int]:
+        """When each stored push of this meter arrived: invocation counter -> epoch s."""
+        found: dict[int, int] = {}
+        with self.store.engine.connect() as connection:
+            for table in (register_reads, events):
+                for counter, at_s in connection.execute(
+                    select(table.c.invocation_counter, table.c.received_at_s).where(
+                        table.c.meter_id == meter_id, table.c.invocation_counter.is_not(None)
+                    )
+                ):
+                    found.setdefault(int(counter), int(at_s))
+        return found
+
+    def read_at(self, meter_id: str, read_at_s: int) -> ReadRow | None:
+        """The stored register read of this meter at this clock time."""
+        with self.store.engine.connect() as connection:
+            row = connection.execute(
+                select(register_reads).where(
+                    register_reads.c.meter_id == meter_id,
+                    register_reads.c.read_at_s == read_at_s,
+                )
+            ).first()
+        return ReadRow(**row._mapping) if row is not None else None
+
+    def save(self, batch: IngestBatch) -> None:
+        """Commit the batch in one transaction."""
+        insert = (postgresql if self.store.dialect == "postgresql" else sqlite).insert
+        now_s = int(datetime.now(UTC).timestamp())
+        with self.store.engine.begin() as connection:
+            if batch.reads:
+                connection.execute(
+                    insert(register_reads).on_conflict_do_nothing(),
+                    [asdict(r) for r in batch.reads],
+                )
+            if batch.intervals:
+                starts = [r.start_at_s for r in batch.intervals]
+                ensure_month_partitions(
+                    connection,
+                    datetime.fromtimestamp(min(starts), UTC).date(),
+                    datetime.fromtimestamp(max(starts), UTC).date(),
+                )
+                statement = insert(interval_values)
+                statement = statement.on_conflict_do_update(
+                    index_elements=["metering_point_id", "resolution_s", "start_at_s"],
+                    set_={
+                        c: statement.excluded[c]
+                        for c in (
+                            "import_wh",
+                            "export_wh",
+                            "reactive_import_varh",
+                            "reactive_export_varh",
+                            "status",
+                            "validation",
+                            "estimation",
+                            "updated_at_s",
+                        )
+                    },
+                )
+                connection.execute(
+                    statement,
+                    [
+                        {
+                            **asdict(r),
+                            "status": "measured",
+                            "validation": None,
+                            "estimation": None,
+                            "updated_at_s": now_s,
+                        }
+                        for r in batch.intervals
+                    ],
+                )
+            if batch.events:
+                connection.execute(
+                    insert(events).on_conflict_do_nothing(), [asdict(e) for e in batch.events]
+                )
+            for row, event in batch.quarantine:
+                already = connection.execute(
+                    select(quarantine.c.quarantine_id).where(
+                        quarantine.c.source == row.source, quarantine.c.raw == row.raw
+                    )
+                ).first()
+                if already is not None:  # the same push from the same place, ingested again
+                    continue
+                quarantine_id = connection.execute(
+                    quarantine.insert().returning(quarantine.c.quarantine_id),
+                    {**asdict(row), "resolved": 0},
+                ).scalar_one()
+                if event is not None:
+                    connection.execute(
+                        security_events.insert(),
+                        {**asdict(event), "quarantine_id": quarantine_id},
+                    )
+            if batch.windows:
+                connection.execute(
+                    update(meters)
+                    .where(meters.c.meter_id == bindparam("m"))
+                    .values(counter_window=bindparam("w")),
+                    [{"m": m, "w": w.to_bytes()} for m, w in batch.windows.items()],
+                )
