@@ -353,35 +353,28 @@ class _Ingest:
             entry.newest_read_s = read.read_at_s
 
     def _intervals(self, batch: IngestBatch, entry: MeterEntry, read: ReadRow) -> None:
-        """Values between this read and the reads one interval before and after it.
-
-        The interval is the meter's registered one; a meter registered at 15 minutes whose
-        pushes come hourly gives hourly values.
-        """
+        """Values between this read and the reads one interval before and after it (the
+        meter's registered interval); gaps are estimation's business."""
+        step = entry.push_interval_s
         at_s = read.read_at_s
+        if at_s % step:
+            return  # not on a boundary (a clock far off): a read, but no interval value
         newest = entry.newest_read_s
-        for step in dict.fromkeys((entry.push_interval_s, 3600)):
-            if at_s % step:
+        before = self._neighbour(entry, at_s - step)
+        after = self._neighbour(entry, at_s + step) if newest and at_s < newest else None
+        for first, second in ((before, read), (read, after)):
+            if first is None or second is None:
                 continue
-            before = self._neighbour(entry, at_s - step)
-            after = self._neighbour(entry, at_s + step) if newest and at_s < newest else None
-            made = False
-            for first, second in ((before, read), (read, after)):
-                if first is None or second is None:
-                    continue
-                made = True
-                values = [
-                    b - a if a is not None and b is not None else None
-                    for a, b in zip(_regs(first), _regs(second), strict=True)
-                ]
-                if any(v is not None and v < 0 for v in values):
-                    continue  # a register went back: validation's business, no value
-                batch.intervals.append(
-                    IntervalRow(entry.metering_point_id, step, first.read_at_s, *values)
-                )
-                self.report.intervals += 1
-            if made:
-                return
+            values = [
+                b - a if a is not None and b is not None else None
+                for a, b in zip(_regs(first), _regs(second), strict=True)
+            ]
+            if any(v is not None and v < 0 for v in values):
+                continue  # a register went back: validation's business, no measured value
+            batch.intervals.append(
+                IntervalRow(entry.metering_point_id, step, first.read_at_s, *values)
+            )
+            self.report.intervals += 1
 
 
 def _regs(read: ReadRow) -> tuple[int | None, ...]:
