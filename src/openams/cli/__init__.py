@@ -16,6 +16,7 @@ from .decode import decode_command
 from .demo import demo_command
 from .ingest import ingest_command
 from .meters import keys_group, meters_group
+from .quarantine import quarantine_group
 from .sim import sim_group
 
 __all__ = ["cli", "main"]
@@ -33,6 +34,7 @@ cli.add_command(sim_group)
 cli.add_command(meters_group)
 cli.add_command(keys_group)
 cli.add_command(ingest_command)
+cli.add_command(quarantine_group)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -29,7 +29,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from openams.dlms import (
     DecodeError,
@@ -60,7 +60,7 @@ __all__ = [
     "read_push_lines",
 ]
 
-BATCH = 2000
+BATCH = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,8 +89,7 @@ class MeterEntry:
     recent: dict[int, ReadRow] = field(default_factory=dict)  # the last reads, by clock
 
 
-@dataclass(frozen=True, slots=True)
-class ReadRow:
+class ReadRow(NamedTuple):
     """A register read as pushed (the meter's clock, the four registers)."""
 
     meter_id: str
@@ -103,8 +102,7 @@ class ReadRow:
     reactive_export_varh: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class IntervalRow:
+class IntervalRow(NamedTuple):
     """A measured interval value, from two register reads one interval apart."""
 
     metering_point_id: str
@@ -116,8 +114,7 @@ class IntervalRow:
     reactive_export_varh: int | None
 
 
-@dataclass(frozen=True, slots=True)
-class EventRow:
+class EventRow(NamedTuple):
     """A meter event."""
 
     meter_id: str
@@ -209,12 +206,23 @@ _REGISTERS = {"1.8.0": 0, "2.8.0": 1, "3.8.0": 2, "4.8.0": 3}
 _OBIS = re.compile(r"\d+-\d+:(\d+\.\d+\.\d+)\.\d+")
 
 
+_REGISTER_OF: dict[str, int | None] = {}  # OBIS text -> register index, learnt once
+
+
+def _register_of(key: str) -> int | None:
+    match = _OBIS.fullmatch(key)
+    index = _REGISTERS.get(match.group(1)) if match else None
+    if len(_REGISTER_OF) < 10_000:
+        _REGISTER_OF[key] = index
+    return index
+
+
 def _registers(push: Push) -> list[int | None]:
     out: list[int | None] = [None, None, None, None]
     for key, (value, _unit) in push.values.items():
-        match = _OBIS.fullmatch(key)
-        if match and match.group(1) in _REGISTERS and isinstance(value, int):
-            out[_REGISTERS[match.group(1)]] = value
+        index = _REGISTER_OF[key] if key in _REGISTER_OF else _register_of(key)
+        if index is not None and isinstance(value, int):
+            out[index] = value
     return out
 
 
@@ -236,6 +244,7 @@ class _Ingest:
         self.meters: dict[bytes, MeterEntry | None] = {}
         self.decoder = PushDecoder(keys=self._keys)
         self.report = IngestReport()
+        self.outcome = ""
 
     def _entry(self, title: bytes) -> MeterEntry | None:
         if title not in self.meters:
@@ -261,28 +270,30 @@ class _Ingest:
             self.report.security_events[reason] += 1
         batch.quarantine.append((row, event))
         self.report.quarantined[reason] += 1
+        self.outcome = reason
 
-    def one(self, batch: IngestBatch, item: IncomingPush) -> None:
+    def one(self, batch: IngestBatch, item: IncomingPush) -> str:
+        """Handle one push; its outcome: ``stored``, ``duplicate`` or the quarantine reason."""
         self.report.received += 1
         if item.problem is not None:
             self._quarantine(batch, item, "bad_input", item.problem, None)
-            return
+            return self.outcome
         try:
             push = self.decoder.decode(item.raw)
         except MissingKeyError as exc:
             title = exc.system_title or _system_title(item.raw)
             message = f"no meter with system title {title.hex() if title else '?'}"
             self._quarantine(batch, item, "no_key", message, title, security=True)
-            return
+            return self.outcome
         except SecurityError as exc:
             title = _system_title(item.raw)
             entry = self._entry(title) if title else None
             meter_id = entry.meter_id if entry else None
             self._quarantine(batch, item, exc.code, str(exc), title, meter_id, security=True)
-            return
+            return self.outcome
         except DecodeError as exc:
             self._quarantine(batch, item, exc.code, str(exc), _system_title(item.raw))
-            return
+            return self.outcome
         title = push.system_title
         entry = self._entry(bytes(title)) if title else None
         if entry is None or push.invocation_counter is None:
@@ -291,7 +302,7 @@ class _Ingest:
                 batch, item, "not_ciphered", "the push is not ciphered; refused by policy",
                 title, security=True,
             )  # fmt: skip
-            return
+            return self.outcome
         counter = push.invocation_counter
         verdict = entry.window.verdict(counter)
         if verdict is not CounterVerdict.NEW:
@@ -301,13 +312,13 @@ class _Ingest:
             first = entry.first_seen_s.get(counter)
             if first is not None and abs(item.received_at_s - first) <= self.duplicate_window_s:
                 self.report.duplicates += 1
-                return
+                return "duplicate"
             self._quarantine(
                 batch, item, "replay",
                 f"invocation counter {counter} of meter {entry.meter_id} was used before",
                 bytes(title) if title else None, entry.meter_id, security=True,
             )  # fmt: skip
-            return
+            return self.outcome
         event = decode_event(push)
         if event is not None:
             code, at = event
@@ -321,13 +332,13 @@ class _Ingest:
                 batch, item, "unknown_layout", "a body this decoder does not map",
                 bytes(title) if title else None, entry.meter_id,
             )  # fmt: skip
-            return
+            return self.outcome
         elif push.time is None:
             self._quarantine(
                 batch, item, "no_clock", "a list without the meter's clock cannot be placed",
                 bytes(title) if title else None, entry.meter_id,
             )  # fmt: skip
-            return
+            return self.outcome
         else:
             read = ReadRow(entry.meter_id, int(push.time.timestamp()), item.received_at_s,
                            counter, *_registers(push))  # fmt: skip
@@ -338,6 +349,7 @@ class _Ingest:
         entry.first_seen_s[counter] = item.received_at_s
         batch.windows[entry.meter_id] = entry.window
         self.report.stored += 1
+        return "stored"
 
     def _neighbour(self, entry: MeterEntry, at_s: int) -> ReadRow | None:
         found = entry.recent.get(at_s)
@@ -388,13 +400,20 @@ def ingest(
     duplicate_window_s: int = 900,
     batch_size: int = BATCH,
     progress: Callable[[IngestReport], None] | None = None,
+    outcomes: list[str] | None = None,
 ) -> IngestReport:
-    """Ingest ``items`` into ``store``, committing every ``batch_size`` pushes."""
+    """Ingest ``items`` into ``store``, committing every ``batch_size`` pushes.
+
+    ``outcomes``, when given, receives each push's outcome in order: ``stored``,
+    ``duplicate`` or its quarantine reason.
+    """
     run = _Ingest(store, duplicate_window_s)
     batch = IngestBatch()
     pending = 0
     for item in items:
-        run.one(batch, item)
+        outcome = run.one(batch, item)
+        if outcomes is not None:
+            outcomes.append(outcome)
         pending += 1
         if pending >= batch_size:
             store.save(batch)

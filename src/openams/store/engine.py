@@ -55,6 +55,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA cache_size=-262144")  # 256 MiB of pages: ingest touches many
+    cursor.execute("PRAGMA temp_store=MEMORY")
     cursor.close()
 
 

@@ -78,7 +78,7 @@ class SqlIngestStore:
                     register_reads.c.read_at_s == read_at_s,
                 )
             ).first()
-        return ReadRow(**row._mapping) if row is not None else None
+        return ReadRow(*row) if row is not None else None
 
     def save(self, batch: IngestBatch) -> None:
         """Commit the batch in one transaction."""
@@ -88,7 +88,7 @@ class SqlIngestStore:
             if batch.reads:
                 connection.execute(
                     insert(register_reads).on_conflict_do_nothing(),
-                    [asdict(r) for r in batch.reads],
+                    [r._asdict() for r in batch.reads],
                 )
             if batch.intervals:
                 starts = [r.start_at_s for r in batch.intervals]
@@ -118,7 +118,7 @@ class SqlIngestStore:
                     statement,
                     [
                         {
-                            **asdict(r),
+                            **r._asdict(),
                             "status": "measured",
                             "validation": None,
                             "estimation": None,
@@ -129,7 +129,7 @@ class SqlIngestStore:
                 )
             if batch.events:
                 connection.execute(
-                    insert(events).on_conflict_do_nothing(), [asdict(e) for e in batch.events]
+                    insert(events).on_conflict_do_nothing(), [e._asdict() for e in batch.events]
                 )
             for row, event in batch.quarantine:
                 already = connection.execute(
