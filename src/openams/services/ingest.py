@@ -16,9 +16,10 @@ Per push, in order:
    that arrives hours late fills its place. A register that went backwards gives no value.
 
 Nothing is dropped: received = stored + duplicates + quarantined, and the report says so.
-Everything of a batch (reads, values, events, quarantine, security events and the counter
-windows) is committed together, so a crash between batches loses nothing and a restart
-stores nothing twice.
+Everything of a batch (reads, values, events, quarantine, security events) is committed
+together, so a crash between batches loses nothing and a restart stores nothing twice. The
+counter windows are a cache of the counters of the stored pushes: written now and then and
+at the end, and rebuilt by the store from the stored pushes when a crash left one behind.
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ __all__ = [
 ]
 
 BATCH = 10_000
+#: Counter windows are written every this many batches and at the end: they are a cache of
+#: the counters of the stored pushes, which the store rebuilds after a crash.
+WINDOW_EVERY = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,6 +252,7 @@ class _Ingest:
         self.decoder = PushDecoder(keys=self._keys)
         self.report = IngestReport()
         self.outcome = ""
+        self.touched: dict[str, CounterWindow] = {}  # windows moved since last persisted
 
     def _entry(self, title: bytes) -> MeterEntry | None:
         if title not in self.meters:
@@ -350,7 +355,7 @@ class _Ingest:
             self._remember(entry, read)
         entry.window.accept(counter)
         entry.first_seen_s[counter] = item.received_at_s
-        batch.windows[entry.meter_id] = entry.window
+        self.touched[entry.meter_id] = entry.window
         self.report.stored += 1
         return "stored"
 
@@ -412,18 +417,22 @@ def ingest(
     """
     run = _Ingest(store, duplicate_window_s)
     batch = IngestBatch()
-    pending = 0
+    pending = saved = 0
     for item in items:
         outcome = run.one(batch, item)
         if outcomes is not None:
             outcomes.append(outcome)
         pending += 1
         if pending >= batch_size:
+            saved += 1
+            if saved % WINDOW_EVERY == 0:
+                batch.windows, run.touched = run.touched, {}
             store.save(batch)
             batch, pending = IngestBatch(), 0
             if progress is not None:
                 progress(run.report)
-    if pending:
+    batch.windows, run.touched = run.touched, {}
+    if pending or batch.windows:
         store.save(batch)
     if progress is not None:
         progress(run.report)

@@ -37,6 +37,14 @@ class SqlIngestStore:
             ):  # fmt: skip
                 self._rows[bytes(row[0])] = (row[1], row[2], bytes(row[3]), bytes(row[4]),
                                              row[5], row[6])  # fmt: skip
+            # the highest counter stored per meter: a window behind it was not written before
+            # a crash, and is rebuilt from the stored pushes
+            self._top: dict[str, int] = {}
+            for table in (register_reads, events):
+                top = select(table.c.meter_id, func.max(table.c.invocation_counter))
+                for meter_id, counter in connection.execute(top.group_by(table.c.meter_id)):
+                    if counter is not None:
+                        self._top[meter_id] = max(int(counter), self._top.get(meter_id, -1))
             newest = select(register_reads.c.meter_id, func.max(register_reads.c.read_at_s))
             for meter_id, at_s in connection.execute(newest.group_by(register_reads.c.meter_id)):
                 self._newest[meter_id] = int(at_s)
@@ -71,15 +79,37 @@ class SqlIngestStore:
         row = self._rows.get(bytes(system_title))
         if row is None:
             return None
-        meter_id, point, ek, ak, interval_s, window = row
+        meter_id, point, ek, ak, interval_s, stored = row
+        window = CounterWindow.from_bytes(bytes(stored) if stored else None)
+        top = self._top.get(meter_id)
+        if top is not None and (window.highest is None or top > window.highest):
+            window = self._rebuilt(meter_id, top, window.size)
         return MeterEntry(
             meter_id,
             point,
             interval_s,
             KeyPair(self.vault.unwrap(ek), self.vault.unwrap(ak)),
-            CounterWindow.from_bytes(bytes(window) if window else None),
+            window,
             self._newest.get(meter_id),
         )
+
+    def _rebuilt(self, meter_id: str, top: int, size: int) -> CounterWindow:
+        """The window of the counters of the meter's stored pushes."""
+        window = CounterWindow(size=size)
+        counters: set[int] = set()
+        with self.store.engine.connect() as connection:
+            for table in (register_reads, events):
+                counters.update(
+                    connection.scalars(
+                        select(table.c.invocation_counter).where(
+                            table.c.meter_id == meter_id,
+                            table.c.invocation_counter > top - size,
+                        )
+                    )
+                )
+        for counter in sorted(counters):
+            window.accept(counter)
+        return window
 
     def arrivals(self, meter_id: str) -> dict[int, int]:
         """When each stored push of this meter arrived: invocation counter -> epoch s."""
