@@ -18,6 +18,7 @@ from .ingest import ingest_command
 from .meters import keys_group, meters_group
 from .quarantine import quarantine_group
 from .sim import sim_group
+from .values import values_command
 
 __all__ = ["cli", "main"]
 
@@ -35,6 +36,7 @@ cli.add_command(meters_group)
 cli.add_command(keys_group)
 cli.add_command(ingest_command)
 cli.add_command(quarantine_group)
+cli.add_command(values_command)
 
 
 def main(argv: list[str] | None = None) -> int:
