@@ -224,3 +224,30 @@ def test_bad_lines_and_unknown_meters_are_quarantined(fleet, tmp_path, monkeypat
     sources = {s for (s,) in _query(f"sqlite:///{db}", "SELECT source FROM quarantine")}
     assert {"mixed.txt:1", "mixed.txt:2", "mixed.txt:3"} <= sources
     assert "8 quarantined" in out
+
+
+def test_values_read_back_as_stored(ingested, capsys):
+    folder, url, _, _ = ingested
+    point = _csv(folder / "grid" / "metering_points.csv")[10]["metering_point_id"]
+    code = main(["values", "--mp", point, "--from", "2026-01-05", "--to", "2026-01-06",
+                 "--format", "json", "--db", url])  # fmt: skip
+    series = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert code == 0
+    assert len(series) == 48
+    sql = (
+        "SELECT start_at_s, import_wh FROM interval_values "  # noqa: S608 - a test's own id
+        f"WHERE metering_point_id = '{point}' AND resolution_s = 3600"
+    )
+    stored = dict(_query(url, sql))
+    for value in series:
+        start = int(datetime.fromisoformat(value["start"]).timestamp())
+        if start in stored:
+            assert value == {**value, "import_wh": stored[start], "status": "measured"}
+        else:
+            assert value["status"] == "missing"
+    assert sum(v["status"] == "measured" for v in series) >= 40
+    code = main(["values", "--mp", point, "--from", "2026-01-05", "--to", "2026-01-05",
+                 "--resolution", "day", "--format", "csv", "--db", url])  # fmt: skip
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "start,end,import_kwh,export_kwh,status"
+    assert len(lines) == 2
