@@ -87,3 +87,17 @@ def test_a_killed_ingest_resumes_without_loss_or_doubles(pushes, tmp_path, store
     assert 0 < len(partial) < len(_rows(reference)["register_reads"])  # it died midway
     main(["ingest", str(pushes / "pushes.jsonl"), "--db", store_url, "--quiet"])
     assert _rows(store_url) == _rows(reference)
+
+
+def test_decoding_in_worker_processes_changes_nothing(pushes, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("OPENAMS_KEK", KEK.hex())
+    results = []
+    for workers in ("1", "2"):
+        url = f"sqlite:///{tmp_path / f'w{workers}.db'}"
+        _prepare(url, pushes)
+        main(["ingest", str(pushes / "pushes.jsonl"), "--db", url, "--quiet",
+              "--workers", workers])  # fmt: skip
+        results.append(_rows(url))
+    capsys.readouterr()
+    assert results[0] == results[1]
+    assert len(results[0]["register_reads"]) > 20_000

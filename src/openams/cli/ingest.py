@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -26,9 +27,16 @@ __all__ = ["ingest_command"]
     default=None,
     help="File with the key-encrypting key (default: $OPENAMS_KEK_FILE or $OPENAMS_KEK).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    default=0,
+    show_default=True,
+    help="Processes decrypting and decoding beside the writer (0: one per core, 1: none).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def ingest_command(
-    files: tuple[str, ...], db: str | None, kek_file: str | None, quiet: bool
+    files: tuple[str, ...], db: str | None, kek_file: str | None, workers: int, quiet: bool
 ) -> int:
     """Ingest pushes from FILES: JSON Lines from ams sim run, or one hex push per line.
 
@@ -50,7 +58,7 @@ def ingest_command(
             disable=quiet,
         ) as bar:
             for name in files:
-                _add(total, _ingest_file(Path(name), adapter, bar))
+                _add(total, _ingest_file(Path(name), adapter, bar, workers or os.cpu_count() or 1))
     finally:
         store.close()
     quarantined = ", ".join(f"{n} {r}" for r, n in sorted(total.quarantined.items())) or "none"
@@ -65,7 +73,7 @@ def ingest_command(
     return 1 if total.quarantined_total else 0
 
 
-def _ingest_file(path: Path, adapter: SqlIngestStore, bar: Progress) -> IngestReport:
+def _ingest_file(path: Path, adapter: SqlIngestStore, bar: Progress, workers: int) -> IngestReport:
     size = path.stat().st_size or 1
     task = bar.add_task(path.name, total=size, pushes=0)
     with path.open("rb") as raw:
@@ -78,6 +86,7 @@ def _ingest_file(path: Path, adapter: SqlIngestStore, bar: Progress) -> IngestRe
             read_push_lines(lines, source=path.name, now_s=int(time.time())),
             adapter,
             progress=progress,
+            workers=workers,
         )
     bar.update(task, completed=size, pushes=report.received)
     return report

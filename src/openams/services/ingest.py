@@ -25,12 +25,13 @@ at the end, and rebuilt by the store from the stored pushes when a crash left on
 from __future__ import annotations
 
 import json
+import multiprocessing
 import re
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from openams.dlms import (
     DecodeError,
@@ -174,6 +175,11 @@ class IngestStore(Protocol):
         """The meter with this system title, its keys unwrapped, or ``None``."""
         ...
 
+    def keys(self, system_title: bytes) -> KeyPair | None:
+        """The keys of the meter with this system title (no database access: worker
+        processes call it)."""
+        ...
+
     def arrivals(self, meter_id: str) -> dict[int, int]:
         """When each stored push of this meter arrived: invocation counter -> epoch s."""
         ...
@@ -244,6 +250,49 @@ def _system_title(raw: bytes) -> bytes | None:
         return None
 
 
+class Decoded(NamedTuple):
+    """What decoding made of a push: small, so that worker processes can hand it back."""
+
+    error: str | None  # the quarantine reason when the push could not be decoded
+    message: str
+    system_title: bytes | None
+    counter: int | None = None
+    layout: str = ""
+    time_s: int | None = None
+    registers: tuple[int | None, ...] = (None, None, None, None)
+    event: tuple[str, str, int, int] | None = None  # name, log, code, at (epoch s)
+
+
+_SECURITY_REASONS = frozenset({"no_key", "auth_failed", "replay", "not_ciphered"})
+
+
+def decode_raw(raw: bytes, decoder: PushDecoder) -> Decoded:
+    """Decrypt and decode one push (no store, no state): the part worker processes run."""
+    try:
+        push = decoder.decode(raw)
+    except MissingKeyError as exc:
+        title = exc.system_title or _system_title(raw)
+        message = f"no meter with system title {title.hex() if title else '?'}"
+        return Decoded("no_key", message, title)
+    except SecurityError as exc:
+        return Decoded(exc.code, str(exc), _system_title(raw))
+    except DecodeError as exc:
+        return Decoded(exc.code, str(exc), _system_title(raw))
+    event = decode_event(push)
+    return Decoded(
+        None,
+        "",
+        bytes(push.system_title) if push.system_title else None,
+        push.invocation_counter,
+        push.layout,
+        int(push.time.timestamp()) if push.time is not None else None,
+        tuple(_registers(push)),
+        (event[0].name, event[0].log, event[0].code, int(event[1].timestamp()))
+        if event is not None
+        else None,
+    )
+
+
 class _Ingest:
     def __init__(self, store: IngestStore, duplicate_window_s: int) -> None:
         self.store = store
@@ -260,8 +309,7 @@ class _Ingest:
         return self.meters[title]
 
     def _keys(self, title: bytes) -> KeyPair | None:
-        entry = self._entry(bytes(title))
-        return entry.keys if entry is not None else None
+        return self.store.keys(bytes(title))
 
     def _quarantine(
         self, batch: IngestBatch, item: IncomingPush, reason: str, message: str,
@@ -280,38 +328,33 @@ class _Ingest:
         self.report.quarantined[reason] += 1
         self.outcome = reason
 
-    def one(self, batch: IngestBatch, item: IncomingPush) -> str:
-        """Handle one push; its outcome: ``stored``, ``duplicate`` or the quarantine reason."""
+    def one(self, batch: IngestBatch, item: IncomingPush, decoded: Decoded | None = None) -> str:
+        """Handle one push; its outcome: ``stored``, ``duplicate`` or the quarantine reason.
+
+        ``decoded`` is the push already decoded (by a worker process), else it is decoded here.
+        """
         self.report.received += 1
         if item.problem is not None:
             self._quarantine(batch, item, "bad_input", item.problem, None)
             return self.outcome
-        try:
-            push = self.decoder.decode(item.raw)
-        except MissingKeyError as exc:
-            title = exc.system_title or _system_title(item.raw)
-            message = f"no meter with system title {title.hex() if title else '?'}"
-            self._quarantine(batch, item, "no_key", message, title, security=True)
+        if decoded is None:
+            decoded = decode_raw(item.raw, self.decoder)
+        title = decoded.system_title
+        if decoded.error is not None:
+            entry = self._entry(title) if title and decoded.error != "no_key" else None
+            security = decoded.error in _SECURITY_REASONS
+            self._quarantine(batch, item, decoded.error, decoded.message, title,
+                             entry.meter_id if entry else None, security=security)  # fmt: skip
             return self.outcome
-        except SecurityError as exc:
-            title = _system_title(item.raw)
-            entry = self._entry(title) if title else None
-            meter_id = entry.meter_id if entry else None
-            self._quarantine(batch, item, exc.code, str(exc), title, meter_id, security=True)
-            return self.outcome
-        except DecodeError as exc:
-            self._quarantine(batch, item, exc.code, str(exc), _system_title(item.raw))
-            return self.outcome
-        title = push.system_title
-        entry = self._entry(bytes(title)) if title else None
-        if entry is None or push.invocation_counter is None:
+        entry = self._entry(title) if title else None
+        if entry is None or decoded.counter is None:
             # a push in clear cannot be placed by its keys; the head-end insists on auth+enc
             self._quarantine(
                 batch, item, "not_ciphered", "the push is not ciphered; refused by policy",
                 title, security=True,
             )  # fmt: skip
             return self.outcome
-        counter = push.invocation_counter
+        counter = decoded.counter
         verdict = entry.window.verdict(counter)
         if verdict is not CounterVerdict.NEW:
             if verdict is CounterVerdict.SEEN and not entry.arrivals_loaded:
@@ -324,32 +367,31 @@ class _Ingest:
             self._quarantine(
                 batch, item, "replay",
                 f"invocation counter {counter} of meter {entry.meter_id} was used before",
-                bytes(title) if title else None, entry.meter_id, security=True,
+                title, entry.meter_id, security=True,
             )  # fmt: skip
             return self.outcome
-        event = decode_event(push)
-        if event is not None:
-            code, at = event
+        if decoded.event is not None:
+            name, log, code, at_s = decoded.event
             batch.events.append(
-                EventRow(entry.meter_id, entry.metering_point_id, int(at.timestamp()),
-                         code.name, code.log, code.code, counter, item.received_at_s)
+                EventRow(entry.meter_id, entry.metering_point_id, at_s, name, log, code, counter,
+                         item.received_at_s)
             )  # fmt: skip
             self.report.events += 1
-        elif push.layout == "unknown":
+        elif decoded.layout == "unknown":
             self._quarantine(
                 batch, item, "unknown_layout", "a body this decoder does not map",
-                bytes(title) if title else None, entry.meter_id,
+                title, entry.meter_id,
             )  # fmt: skip
             return self.outcome
-        elif push.time is None:
+        elif decoded.time_s is None:
             self._quarantine(
                 batch, item, "no_clock", "a list without the meter's clock cannot be placed",
-                bytes(title) if title else None, entry.meter_id,
+                title, entry.meter_id,
             )  # fmt: skip
             return self.outcome
         else:
-            read = ReadRow(entry.meter_id, int(push.time.timestamp()), item.received_at_s,
-                           counter, *_registers(push))  # fmt: skip
+            read = ReadRow(entry.meter_id, decoded.time_s, item.received_at_s, counter,
+                           *decoded.registers)  # fmt: skip
             batch.reads.append(read)
             self._intervals(batch, entry, read)
             self._remember(entry, read)
@@ -409,17 +451,20 @@ def ingest(
     batch_size: int = BATCH,
     progress: Callable[[IngestReport], None] | None = None,
     outcomes: list[str] | None = None,
+    workers: int = 1,
 ) -> IngestReport:
     """Ingest ``items`` into ``store``, committing every ``batch_size`` pushes.
 
     ``outcomes``, when given, receives each push's outcome in order: ``stored``,
-    ``duplicate`` or its quarantine reason.
+    ``duplicate`` or its quarantine reason. With ``workers`` above 1, pushes are decrypted
+    and decoded in that many worker processes while this one keeps the counter windows and
+    writes; the result is the same.
     """
     run = _Ingest(store, duplicate_window_s)
     batch = IngestBatch()
     pending = saved = 0
-    for item in items:
-        outcome = run.one(batch, item)
+    for item, decoded in _decoded(items, store, workers):
+        outcome = run.one(batch, item, decoded)
         if outcomes is not None:
             outcomes.append(outcome)
         pending += 1
@@ -437,6 +482,55 @@ def ingest(
     if progress is not None:
         progress(run.report)
     return run.report
+
+
+_CHUNK = 2000
+_WORKER_DECODER: PushDecoder | None = None
+
+
+def _decode_chunk(raws: list[bytes | None]) -> list[Decoded | None]:
+    decoder = _WORKER_DECODER
+    if decoder is None:  # pragma: no cover - set before the pool forks
+        raise RuntimeError("no decoder in this worker")
+    return [decode_raw(raw, decoder) if raw is not None else None for raw in raws]
+
+
+def _decoded(
+    items: Iterable[IncomingPush], store: IngestStore, workers: int
+) -> Iterator[tuple[IncomingPush, Decoded | None]]:
+    """The items with their decoding done ahead by worker processes (or ``None``: here)."""
+    global _WORKER_DECODER
+    if workers <= 1:
+        for item in items:
+            yield item, None
+        return
+    _WORKER_DECODER = PushDecoder(keys=store.keys)  # inherited by the forked workers
+    chunks = _chunks(items)
+    try:
+        with multiprocessing.get_context("fork").Pool(workers) as pool:
+            flight: deque[tuple[list[IncomingPush], Any]] = deque()
+            for chunk in chunks:
+                raws = [item.raw if item.problem is None else None for item in chunk]
+                flight.append((chunk, pool.apply_async(_decode_chunk, (raws,))))
+                if len(flight) >= 3 * workers:
+                    done, result = flight.popleft()
+                    yield from zip(done, result.get(), strict=True)
+            while flight:
+                done, result = flight.popleft()
+                yield from zip(done, result.get(), strict=True)
+    finally:
+        _WORKER_DECODER = None
+
+
+def _chunks(items: Iterable[IncomingPush]) -> Iterator[list[IncomingPush]]:
+    chunk: list[IncomingPush] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == _CHUNK:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
 
 
 def read_push_lines(

@@ -27,6 +27,7 @@ class SqlIngestStore:
         self.vault = vault
         self._rows: dict[bytes, tuple[str, str, bytes, bytes, int, bytes | None]] = {}
         self._newest: dict[str, int] = {}
+        self._keys: dict[bytes, KeyPair] = {}
         with store.engine.connect() as connection:
             for row in connection.execute(
                 select(
@@ -74,12 +75,26 @@ class SqlIngestStore:
             + ", ".join(f"{c} = excluded.{c}" for c in updated)
         )
 
+    def keys(self, system_title: bytes) -> KeyPair | None:
+        """The keys of the meter with this system title, unwrapped once (no database)."""
+        title = bytes(system_title)
+        found = self._keys.get(title)
+        if found is None:
+            row = self._rows.get(title)
+            if row is None:
+                return None
+            found = self._keys[title] = KeyPair(
+                self.vault.unwrap(row[2]), self.vault.unwrap(row[3])
+            )
+        return found
+
     def meter(self, system_title: bytes) -> MeterEntry | None:
         """The meter with this system title, its keys unwrapped, or ``None``."""
         row = self._rows.get(bytes(system_title))
-        if row is None:
+        keys = self.keys(system_title)
+        if row is None or keys is None:
             return None
-        meter_id, point, ek, ak, interval_s, stored = row
+        meter_id, point, _, _, interval_s, stored = row
         window = CounterWindow.from_bytes(bytes(stored) if stored else None)
         top = self._top.get(meter_id)
         if top is not None and (window.highest is None or top > window.highest):
@@ -88,7 +103,7 @@ class SqlIngestStore:
             meter_id,
             point,
             interval_s,
-            KeyPair(self.vault.unwrap(ek), self.vault.unwrap(ak)),
+            keys,
             window,
             self._newest.get(meter_id),
         )
