@@ -212,9 +212,9 @@ class IngestReport:
         return sum(self.quarantined.values())
 
 
-_SIMULATOR_LINE = re.compile(
-    r'\{"at": "(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", "meter_id": "[^"\\]*", "hex": "([0-9a-f]*)"\}'
-)
+_AT_KEY = '{"at": "'
+_HEX_KEY = '", "hex": "'
+_SIMULATOR_HEAD = re.compile(r'\{"at": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "meter_id": "[^"\\]*')
 _REGISTERS = {"1.8.0": 0, "2.8.0": 1, "3.8.0": 2, "4.8.0": 3}
 _OBIS = re.compile(r"\d+-\d+:(\d+\.\d+\.\d+)\.\d+")
 
@@ -410,7 +410,7 @@ class _Ingest:
     def _remember(self, entry: MeterEntry, read: ReadRow) -> None:
         entry.recent[read.read_at_s] = read
         if len(entry.recent) > 8:
-            del entry.recent[min(entry.recent)]
+            del entry.recent[next(iter(entry.recent))]  # the first remembered
         if entry.newest_read_s is None or read.read_at_s > entry.newest_read_s:
             entry.newest_read_s = read.read_at_s
 
@@ -427,11 +427,8 @@ class _Ingest:
         for first, second in ((before, read), (read, after)):
             if first is None or second is None:
                 continue
-            values = [
-                b - a if a is not None and b is not None else None
-                for a, b in zip(_regs(first), _regs(second), strict=True)
-            ]
-            if any(v is not None and v < 0 for v in values):
+            values = [_difference(a, b) for a, b in zip(first[4:8], second[4:8], strict=True)]
+            if -1 in values:
                 continue  # a register went back: validation's business, no measured value
             batch.intervals.append(
                 IntervalRow(entry.metering_point_id, step, first.read_at_s, *values)
@@ -439,8 +436,11 @@ class _Ingest:
             self.report.intervals += 1
 
 
-def _regs(read: ReadRow) -> tuple[int | None, ...]:
-    return (read.import_wh, read.export_wh, read.reactive_import_varh, read.reactive_export_varh)
+def _difference(before: int | None, after: int | None) -> int | None:
+    """``after - before``; -1 when the register went back; ``None`` when either is unknown."""
+    if before is None or after is None:
+        return None
+    return after - before if after >= before else -1
 
 
 def ingest(
@@ -550,13 +550,19 @@ def read_push_lines(
             continue
         where = f"{source}:{number}"
         received_s = now_s
-        simple = _SIMULATOR_LINE.fullmatch(text)
-        if simple is not None:  # the simulator's own form, read without a JSON parser
-            at, digits = simple.groups()
+        hex_at = text.find(_HEX_KEY, 36) if text.startswith(_AT_KEY) else -1
+        if hex_at > 0 and text.endswith('"}') and _SIMULATOR_HEAD.fullmatch(text, 0, hex_at):
+            # the simulator's own form, read without a JSON parser
+            at = text[8:28]
             received_s = times.get(at) or times.setdefault(
                 at, int(datetime.fromisoformat(at).timestamp())
             )
-            yield IncomingPush(bytes.fromhex(digits), received_s, channel, where)
+            try:
+                raw = bytes.fromhex(text[hex_at + len(_HEX_KEY) : -2])
+            except ValueError as exc:
+                yield IncomingPush(text.encode(), now_s, channel, where, f"not a push: {exc}")
+                continue
+            yield IncomingPush(raw, received_s, channel, where)
             continue
         try:
             if text.startswith("{"):
