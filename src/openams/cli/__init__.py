@@ -17,6 +17,7 @@ from .demo import demo_command
 from .ingest import ingest_command
 from .meters import keys_group, meters_group
 from .quarantine import quarantine_group
+from .serve import serve_command
 from .sim import sim_group
 from .values import values_command
 
@@ -37,6 +38,7 @@ cli.add_command(keys_group)
 cli.add_command(ingest_command)
 cli.add_command(quarantine_group)
 cli.add_command(values_command)
+cli.add_command(serve_command)
 
 
 def main(argv: list[str] | None = None) -> int:

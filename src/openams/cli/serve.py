@@ -1,0 +1,122 @@
+"""``ams serve``: the head-end on the network, until SIGINT or SIGTERM (docs/headend.md)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+from typing import Any
+
+import click
+
+from openams.config import load_settings
+from openams.headend import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_TOPIC_FILTER,
+    Headend,
+    MqttSettings,
+    parse_listen_address,
+)
+from openams.store import open_store
+
+from .meters import DB_OPTION
+
+__all__ = ["STATUS_EVERY_S", "serve_command"]
+
+#: Seconds between two status lines.
+STATUS_EVERY_S = 5.0
+
+
+@click.command("serve")
+@DB_OPTION
+@click.option(
+    "--kek-file",
+    default=None,
+    help="File with the key-encrypting key (default: $OPENAMS_KEK_FILE or $OPENAMS_KEK).",
+)
+@click.option(
+    "--tcp",
+    default=f"{DEFAULT_HOST}:{DEFAULT_PORT}",
+    show_default=True,
+    metavar="HOST:PORT|off",
+    help="Listen for IEC 62056-47 wrapper connections; off for none.",
+)
+@click.option("--mqtt", metavar="URL", help="Subscribe at this broker: mqtt://host:port[/prefix].")
+@click.option(
+    "--mqtt-topic",
+    metavar="FILTER",
+    help=f"Topic filter (default: PREFIX/# from the URL, else {DEFAULT_TOPIC_FILTER}).",
+)
+@click.option("--mqtt-group", metavar="NAME", help="Share the subscription with this group.")
+@click.option(
+    "--mqtt-client-id",
+    metavar="ID",
+    help="Fixed MQTT client id of this head-end (default: openams-headend-HOSTNAME).",
+)
+def serve_command(
+    db: str | None,
+    kek_file: str | None,
+    tcp: str,
+    mqtt: str | None,
+    mqtt_topic: str | None,
+    mqtt_group: str | None,
+    mqtt_client_id: str | None,
+) -> int:
+    """Receive pushes over TCP and MQTT and ingest them, until SIGINT or SIGTERM.
+
+    Prints a status line every few seconds. On a signal it stops taking pushes, commits and
+    acknowledges what it has, and exits 0; 1 if some pushes could not be committed.
+    """
+    if tcp.strip().lower() == "off" and not mqtt:
+        raise click.UsageError("nothing to serve: --tcp is off and there is no --mqtt")
+    try:
+        listen = None if tcp.strip().lower() == "off" else parse_listen_address(tcp)
+        subscribe = (
+            MqttSettings(mqtt, topic_filter=mqtt_topic, group=mqtt_group,
+                         client_id=mqtt_client_id)
+            if mqtt else None
+        )  # fmt: skip
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    settings = load_settings(db=db, kek_file=kek_file)
+    vault = settings.vault()
+    store = open_store(settings.db_url)
+    try:
+        headend = Headend(store, vault, tcp=listen, mqtt=subscribe)
+        stop = threading.Event()
+        previous = _on_signals(stop)
+        try:
+            headend.start()
+            if headend.tcp is not None:
+                click.echo(f"listening on {headend.tcp.address} (IEC 62056-47 wrapper)")
+            if subscribe is not None:
+                click.echo(f"subscribed to {subscribe.subscription} at {subscribe.target} "
+                           f"as {subscribe.client_id}")  # fmt: skip
+            while not stop.wait(STATUS_EVERY_S) and headend.failure is None:
+                click.echo(headend.stats().line())
+            final = headend.stop()
+        finally:
+            headend.stop()
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+    finally:
+        store.close()
+    click.echo(f"stopped; {final.line()}")
+    if headend.failure is not None:
+        click.echo(f"ams: internal error in the writer: {headend.failure}", err=True)
+        return 3
+    return 1 if final.waiting else 0
+
+
+def _on_signals(stop: threading.Event) -> dict[signal.Signals, Any]:
+    """Let SIGINT and SIGTERM set ``stop``; the handlers they had, to put back."""
+
+    def handle(_signum: int, _frame: FrameType | None) -> None:
+        stop.set()
+
+    previous: dict[signal.Signals, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            previous[signum] = signal.signal(signum, handle)
+    return previous
