@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from openams.errors import InputError
+from openams.services.estate_import import FORMATS
 
 from .grid import Customer, Grid, Meter, MeteringPoint, Transformer
 from .identities import FLAG_PREFIXES
@@ -16,43 +17,8 @@ __all__ = ["COLUMNS", "read_grid", "write_grid"]
 
 T = TypeVar("T")
 
-#: File name -> columns, in order.
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "topology.csv": (
-        "transformer_id",
-        "feeder_id",
-        "substation_id",
-        "area",
-        "grid_type",
-        "nominal_voltage_v",
-    ),
-    "metering_points.csv": (
-        "metering_point_id",
-        "transformer_id",
-        "customer_id",
-        "customer_type",
-        "street",
-        "house_number",
-        "postcode",
-        "municipality",
-        "area",
-        "main_fuse_a",
-        "phases",
-        "grid_type",
-    ),
-    "customers.csv": ("customer_id", "name", "mobile", "email"),
-    "meters.csv": (
-        "meter_id",
-        "metering_point_id",
-        "manufacturer",
-        "meter_type",
-        "phases",
-        "system_title",
-        "ek",
-        "ak",
-        "push_interval_s",
-    ),
-}
+#: File name -> columns, in order: the formats the head-end imports, defined once there.
+COLUMNS: dict[str, tuple[str, ...]] = FORMATS
 
 
 def _write(path: Path, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> None:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
+from openams.domain.estate import Customer, MeteringPoint, Transformer
+
 from .identities import FLAG_PREFIXES, make_gsrn, mobile_number
 from .places import AREAS, FIRST_NAMES, LAST_NAMES, street_name
 
@@ -62,46 +64,6 @@ _MAKERS = {
     "kamstrup": (0.3, "Kamstrup", ("6841121BN243101040", "6841131BN243101040"), "570656700"),
 }
 INVALID_CONTACT_SHARE = 0.03
-
-
-@dataclass(frozen=True, slots=True)
-class Transformer:
-    """A secondary substation and where it sits in the grid."""
-
-    transformer_id: str
-    feeder_id: str
-    substation_id: str
-    area: str
-    grid_type: str  # "IT" (230 V between phases) or "TN" (400 V between phases)
-    nominal_voltage_v: int
-
-
-@dataclass(frozen=True, slots=True)
-class Customer:
-    """The customer at a metering point. Contact details may be missing or wrong on purpose."""
-
-    customer_id: str
-    name: str
-    mobile: str
-    email: str
-
-
-@dataclass(frozen=True, slots=True)
-class MeteringPoint:
-    """A metering point (*målepunkt*), identified by its GSRN."""
-
-    metering_point_id: str
-    transformer_id: str
-    customer_id: str
-    customer_type: str
-    street: str
-    house_number: str
-    postcode: str
-    municipality: str
-    area: str
-    main_fuse_a: int
-    phases: int
-    grid_type: str
 
 
 @dataclass(frozen=True, slots=True)
