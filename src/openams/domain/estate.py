@@ -11,6 +11,7 @@ Invariants:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "MeteringPoint",
     "RowError",
     "Transformer",
+    "main_fuse_limit_w",
 ]
 
 #: The Norwegian price areas (*prisområder*).
@@ -39,6 +41,19 @@ PHASES: tuple[int, ...] = (1, 3)
 MAIN_FUSE_RANGE_A: tuple[int, int] = (16, 1000)
 #: Push intervals of the HAN/AMS lists: 15 minutes and one hour. [s]
 PUSH_INTERVALS_S: tuple[int, ...] = (900, 3600)
+
+
+def main_fuse_limit_w(phases: int, grid_type: str, main_fuse_a: int) -> float:
+    """The largest mean power a main fuse lets through.
+
+    Returns:
+        ``sqrt(3) x 400 V x I`` (TN) or ``sqrt(3) x 230 V x I`` (IT) for three phases,
+        ``230 V x I`` for one phase. [W]
+    """
+    if phases == 3:
+        voltage_v = 400.0 if grid_type == "TN" else 230.0
+        return math.sqrt(3.0) * voltage_v * main_fuse_a
+    return 230.0 * main_fuse_a
 
 
 @dataclass(frozen=True, slots=True)

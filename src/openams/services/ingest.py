@@ -30,7 +30,7 @@ import re
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, NamedTuple, Protocol
 
 from openams.dlms import (
@@ -143,6 +143,8 @@ class QuarantineRow:
     message: str
     system_title: bytes | None
     raw: bytes
+    meter_id: str | None = None  # when the push could be decoded
+    at_s: int | None = None  # the meter's clock in the push, when known
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,6 +207,8 @@ class IngestReport:
     intervals: int = 0
     quarantined: Counter[str] = field(default_factory=Counter)
     security_events: Counter[str] = field(default_factory=Counter)
+    first_read_s: int | None = None  # the earliest and latest clocks of the reads stored
+    last_read_s: int | None = None
 
     @property
     def quarantined_total(self) -> int:
@@ -314,10 +318,12 @@ class _Ingest:
     def _quarantine(
         self, batch: IngestBatch, item: IncomingPush, reason: str, message: str,
         title: bytes | None, meter_id: str | None = None, security: bool = False,
+        at_s: int | None = None,
     ) -> None:  # fmt: skip
         row = QuarantineRow(
-            item.received_at_s, item.channel, item.source, reason, message, title, item.raw
-        )
+            item.received_at_s, item.channel, item.source, reason, message, title, item.raw,
+            meter_id, at_s,
+        )  # fmt: skip
         event = None
         if security:
             event = SecurityEventRow(
@@ -390,11 +396,30 @@ class _Ingest:
             )  # fmt: skip
             return self.outcome
         else:
-            read = ReadRow(entry.meter_id, decoded.time_s, item.received_at_s, counter,
-                           *decoded.registers)  # fmt: skip
+            at_s = decoded.time_s
+            if entry.newest_read_s is not None and at_s <= entry.newest_read_s:
+                earlier = self._neighbour(entry, at_s)
+                if earlier is not None and tuple(earlier[4:8]) != decoded.registers:
+                    # another push said otherwise for this clock: keep both, trust neither
+                    self._quarantine(
+                        batch, item, "conflict",
+                        f"meter {entry.meter_id} already sent other registers for "
+                        f"{datetime.fromtimestamp(at_s, UTC).isoformat()}",
+                        title, entry.meter_id, at_s=at_s,
+                    )  # fmt: skip
+                    entry.window.accept(counter)
+                    entry.first_seen_s[counter] = item.received_at_s
+                    self.touched[entry.meter_id] = entry.window
+                    return self.outcome
+            read = ReadRow(entry.meter_id, at_s, item.received_at_s, counter, *decoded.registers)
             batch.reads.append(read)
             self._intervals(batch, entry, read)
             self._remember(entry, read)
+            report = self.report
+            if report.first_read_s is None or at_s < report.first_read_s:
+                report.first_read_s = at_s
+            if report.last_read_s is None or at_s > report.last_read_s:
+                report.last_read_s = at_s
         entry.window.accept(counter)
         entry.first_seen_s[counter] = item.received_at_s
         self.touched[entry.meter_id] = entry.window

@@ -50,6 +50,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..domain.calendar import easter_sunday, is_public_holiday
+from ..domain.estate import main_fuse_limit_w
 from .grid import MeteringPoint
 from .weather import QUARTERS_PER_DAY, DayWeather
 
@@ -62,7 +63,6 @@ I64: TypeAlias = npt.NDArray[np.int64]
 _F = np.float32
 _OSLO = ZoneInfo("Europe/Oslo")
 _QUARTER_H = 0.25
-_SQRT3 = math.sqrt(3.0)
 
 #: Customer types in the order the model groups them internally.
 CUSTOMER_ORDER = (
@@ -119,19 +119,9 @@ _NOISE_ROWS = 256
 
 
 def fuse_limit_w(point: MeteringPoint) -> float:
-    """The largest mean power the main fuse lets through at a metering point.
-
-    Args:
-        point: The metering point (``phases``, ``grid_type``, ``main_fuse_a``).
-
-    Returns:
-        ``sqrt(3) x 400 V x I`` (TN) or ``sqrt(3) x 230 V x I`` (IT) for three phases,
-        ``230 V x I`` for one phase. [W]
-    """
-    if point.phases == 3:
-        voltage_v = 400.0 if point.grid_type == "TN" else 230.0
-        return _SQRT3 * voltage_v * point.main_fuse_a
-    return 230.0 * point.main_fuse_a
+    """The largest mean power the main fuse lets through at a metering point
+    (:func:`openams.domain.estate.main_fuse_limit_w`). [W]"""
+    return main_fuse_limit_w(point.phases, point.grid_type, point.main_fuse_a)
 
 
 @dataclass(frozen=True, slots=True, eq=False)

@@ -73,6 +73,9 @@ class SqlIngestStore:
             f"INSERT INTO interval_values ({', '.join(columns)}) VALUES ({marks}) "  # noqa: S608 - our names
             "ON CONFLICT (metering_point_id, resolution_s, start_at_s) DO UPDATE SET "
             + ", ".join(f"{c} = excluded.{c}" for c in updated)
+            # a measured value replaces an estimate, even a final one; never a manual edit
+            + " WHERE interval_values.estimation IS NULL"
+            " OR interval_values.estimation <> 'manual'"
         )
 
     def keys(self, system_title: bytes) -> KeyPair | None:

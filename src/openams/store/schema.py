@@ -31,6 +31,7 @@ from sqlalchemy import (
 
 __all__ = [
     "customers",
+    "elhub_deliveries",
     "events",
     "interval_values",
     "metadata",
@@ -40,6 +41,7 @@ __all__ = [
     "register_reads",
     "security_events",
     "transformers",
+    "value_edits",
 ]
 
 metadata = MetaData(
@@ -128,6 +130,7 @@ register_reads = Table(
     Column("reactive_export_varh", BigInteger, nullable=True),
     PrimaryKeyConstraint("meter_id", "read_at_s"),
     Index(None, "meter_id", "invocation_counter"),
+    Index(None, "read_at_s"),
 )
 
 interval_values = Table(
@@ -146,6 +149,7 @@ interval_values = Table(
     Column("estimation", Text, nullable=True),  # the estimation method, if estimated
     _epoch("updated_at_s", nullable=False),
     PrimaryKeyConstraint("metering_point_id", "resolution_s", "start_at_s"),
+    Index(None, "start_at_s"),
     postgresql_partition_by="RANGE (start_at_s)",
 )
 
@@ -179,6 +183,8 @@ quarantine = Table(
     Column("raw", LargeBinary, nullable=False),
     _epoch("retried_at_s", nullable=True),
     Column("resolved", SmallInteger, nullable=False, default=0),
+    Column("meter_id", String(64), nullable=True),  # when the push could be decoded
+    _epoch("at_s", nullable=True),  # the meter's clock in the push, when known
     Index(None, "reason"),
 )
 
@@ -193,4 +199,39 @@ security_events = Table(
     Column("channel", String(16), nullable=False),
     Column("detail", Text, nullable=False),
     Column("quarantine_id", Integer, nullable=True),
+)
+
+value_edits = Table(
+    "value_edits",
+    metadata,
+    Column("edit_id", Integer, primary_key=True, autoincrement=True),
+    _epoch("edited_at_s", nullable=False),
+    Column("edited_by", String(64), nullable=False),
+    Column("metering_point_id", String(18), nullable=False),
+    Column("resolution_s", Integer, nullable=False),
+    _epoch("start_at_s", nullable=False),
+    Column("old_import_wh", BigInteger, nullable=True),
+    Column("new_import_wh", BigInteger, nullable=True),
+    Column("old_export_wh", BigInteger, nullable=True),
+    Column("new_export_wh", BigInteger, nullable=True),
+    Column("old_status", String(16), nullable=False),
+    Column("new_status", String(16), nullable=False),
+    Column("reason", Text, nullable=False),
+    Index(None, "metering_point_id", "start_at_s"),
+)
+
+elhub_deliveries = Table(
+    "elhub_deliveries",
+    metadata,
+    Column("metering_point_id", String(18), nullable=False),
+    Column("day", String(10), nullable=False),  # the local day, ISO
+    Column("direction", String(16), nullable=False),  # consumption, production
+    Column("version", Integer, nullable=False),
+    Column("digest", String(64), nullable=False),  # of the series' values and statuses
+    Column("series_id", String(36), nullable=False),
+    Column("message_id", String(36), nullable=False),
+    Column("file", Text, nullable=False),
+    _epoch("delivered_at_s", nullable=False),
+    PrimaryKeyConstraint("metering_point_id", "day", "direction", "version"),
+    Index(None, "day"),
 )

@@ -1,0 +1,595 @@
+"""Validation, estimation and editing (VEE): from register reads to values Elhub can take.
+
+VEE works per metering point over a *window* (local days) and looks a little beyond it, the
+*horizon*, to see runs and gaps that cross midnight. Per metering point:
+
+1. **Reads.** A read whose clock is in the future is refused (``future``); one off the
+   interval boundary gives no value; a read that another push contradicted
+   (``conflicting_duplicate``) is not trusted; and when the meter's clock is off — the
+   earliest arrival of a day's pushes is more than ``clock_tolerance_s`` before or after the
+   clock they carry — none of that day's reads is (``clock_off``).
+2. **Values.** Two trusted reads one interval apart give a measured value, unless a register
+   went back (``register_decreased``) or the energy is more than the main fuse lets through
+   (``above_fuse``). A run of zero consumption long enough, where the point's history expects
+   consumption, is a stuck register (``stuck_register``).
+3. **Estimation.** Every interval without an accepted value belongs to a gap. When trusted
+   reads close both ends of the gap and no register fault lies inside, the register
+   difference is shared out over the gap in the shape of the point's history (or its
+   customer type's profile of the day, or evenly): the estimates sum exactly to the register
+   difference (``register_difference``, status ``estimated``). Otherwise each interval gets
+   the history's expected value (``history`` or ``type_profile``): ``estimated`` when the
+   meter has been heard from after the gap, ``temporary`` while it has not.
+4. **Final.** Once a day is ``final_after_days`` old, its estimates become
+   ``final_estimated`` and VEE leaves them alone; so it does with manual edits
+   (estimation ``manual``). Measured values from late pushes still replace them.
+
+The validation that failed and the estimation method are kept with every value.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import NamedTuple, Protocol
+from zoneinfo import ZoneInfo
+
+__all__ = [
+    "FixedValue",
+    "PointInfo",
+    "Profile",
+    "Read",
+    "ValueRow",
+    "VeeReport",
+    "VeeSettings",
+    "VeeStore",
+    "local_day_bounds",
+    "run_vee",
+    "share_out",
+    "vee_point",
+]
+
+OSLO = ZoneInfo("Europe/Oslo")
+STATUSES = ("measured", "estimated", "final_estimated", "temporary", "rejected", "missing")
+#: Faults that make the register difference across them untrustworthy.
+REGISTER_FAULTS = frozenset({"register_decreased", "above_fuse", "stuck_register"})
+
+Registers = tuple[int | None, int | None, int | None, int | None]
+Expected = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class VeeSettings:
+    """The thresholds of VEE.
+
+    Attributes:
+        clock_tolerance_s: How far a meter's clock may be from the head-end's. [s]
+        future_tolerance_s: How far in the future a read may claim to be. [s]
+        stuck_min_s: The shortest run of zero consumption taken as a stuck register. [s]
+        stuck_min_expected_wh: ... when the history expects at least this much in it. [Wh]
+        history_days: Days of measured values the history profile is made of. [d]
+        final_after_days: Estimates of day D become final on day D + this. [d]
+        gap_search_days: How far beyond the horizon a gap's closing read is looked for. [d]
+        context_s: How far beyond the window VEE looks. [s]
+    """
+
+    clock_tolerance_s: int = 60
+    future_tolerance_s: int = 300
+    stuck_min_s: int = 6 * 3600
+    stuck_min_expected_wh: int = 1000
+    history_days: int = 28
+    final_after_days: int = 5
+    gap_search_days: int = 31
+    context_s: int = 12 * 3600
+
+
+@dataclass(frozen=True, slots=True)
+class PointInfo:
+    """What VEE needs of a metering point."""
+
+    metering_point_id: str
+    customer_type: str
+    resolution_s: int
+    fuse_limit_w: float
+
+
+class Read(NamedTuple):
+    """A register read: the meter's clock, when it arrived, the four registers [Wh, varh]."""
+
+    at_s: int
+    received_at_s: int
+    registers: Registers
+
+
+class FixedValue(NamedTuple):
+    """A stored value VEE must not change (a manual edit or a final estimate)."""
+
+    status: str
+    estimation: str | None
+
+
+class ValueRow(NamedTuple):
+    """An interval value as VEE leaves it."""
+
+    metering_point_id: str
+    resolution_s: int
+    start_at_s: int
+    import_wh: int | None
+    export_wh: int | None
+    reactive_import_varh: int | None
+    reactive_export_varh: int | None
+    status: str
+    validation: str | None
+    estimation: str | None
+
+
+class VeeStore(Protocol):
+    """Where VEE reads and writes."""
+
+    def points(self) -> list[PointInfo]:
+        """Every metering point with a meter."""
+        ...
+
+    def reads(self, start_s: int, end_s: int) -> dict[str, list[Read]]:
+        """Reads with clocks in ``[start_s, end_s]`` per metering point, by clock."""
+        ...
+
+    def read_before(self, metering_point_id: str, at_s: int, limit_s: int) -> Read | None:
+        """The latest read at or before ``at_s`` and not before ``limit_s``."""
+        ...
+
+    def read_after(self, metering_point_id: str, at_s: int, limit_s: int) -> Read | None:
+        """The first read at or after ``at_s`` and not after ``limit_s``."""
+        ...
+
+    def fixed(self, start_s: int, end_s: int) -> dict[str, dict[int, FixedValue]]:
+        """Manual edits and final estimates starting in ``[start_s, end_s)``."""
+        ...
+
+    def history(
+        self, metering_point_id: str, resolution_s: int, start_s: int, end_s: int
+    ) -> list[tuple[int, int | None, int | None, int | None, int | None]]:
+        """Measured values starting in ``[start_s, end_s)``: start and the four quantities."""
+        ...
+
+    def conflicts(self, start_s: int, end_s: int) -> dict[str, set[int]]:
+        """Clocks of reads contradicted by another push, per metering point."""
+        ...
+
+    def save_values(self, rows: Sequence[ValueRow], now_s: int) -> None:
+        """Write the values (one transaction)."""
+        ...
+
+    def finalise(self, before_s: int, now_s: int, since_s: int | None = None) -> int:
+        """Estimates starting in ``[since_s, before_s)`` become final; how many did."""
+        ...
+
+
+@dataclass(slots=True)
+class VeeReport:
+    """What a VEE run did."""
+
+    days: list[date] = field(default_factory=list)
+    points: int = 0
+    values: int = 0
+    by_status: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    by_validation: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    by_estimation: defaultdict[str, int] = field(default_factory=lambda: defaultdict(int))
+    finalised: int = 0
+
+
+def local_day_bounds(day: date) -> tuple[int, int]:
+    """The local (Europe/Oslo) day as ``[start_s, end_s)``: 23, 24 or 25 hours."""
+    start = datetime(day.year, day.month, day.day, tzinfo=OSLO)
+    nxt = day + timedelta(days=1)
+    end = datetime(nxt.year, nxt.month, nxt.day, tzinfo=OSLO)
+    return int(start.timestamp()), int(end.timestamp())
+
+
+# --- the shape of consumption ---------------------------------------------------------------
+
+_OFFSETS: dict[int, tuple[int, int]] = {}  # UTC hour -> (local offset s, local weekday)
+
+
+def _local(at_s: int) -> tuple[int, int]:
+    """Seconds since local midnight and the local weekday (0 = Monday) of an instant."""
+    hour = at_s // 3600
+    known = _OFFSETS.get(hour)
+    if known is None:
+        local = datetime.fromtimestamp(hour * 3600, UTC).astimezone(OSLO)
+        offset = local.utcoffset()
+        known = (int(offset.total_seconds()) if offset else 0, local.weekday())
+        if len(_OFFSETS) > 200_000:
+            _OFFSETS.clear()
+        _OFFSETS[hour] = known
+    offset_s, _ = known
+    local_s = at_s + offset_s
+    return local_s % 86_400, (local_s // 86_400 + 3) % 7  # 1970-01-01 was a Thursday
+
+
+class Profile:
+    """Expected energy per interval by local time of day, weekdays and weekends apart."""
+
+    def __init__(
+        self,
+        resolution_s: int,
+        rows: Iterable[tuple[int, Sequence[int | None]]],
+        *,
+        own: bool = True,
+    ) -> None:
+        self.resolution_s = resolution_s
+        self.own = own  # the point's own history, not its customer type's
+        sums: dict[tuple[int, int], list[float]] = {}
+        for start_s, quantities in rows:
+            seconds, weekday = _local(start_s)
+            key = (1 if weekday >= 5 else 0, seconds // resolution_s)
+            acc = sums.setdefault(key, [0.0, 0.0, 0.0, 0.0, 0.0])
+            for i, q in enumerate(quantities):
+                if q is not None:
+                    acc[i] += q
+            acc[4] += 1
+        self.samples = int(sum(acc[4] for acc in sums.values()))
+        self._by_key: dict[tuple[int, int], Expected] = {}
+        by_slot: dict[int, list[float]] = {}
+        for (kind, slot), acc in sums.items():
+            n = acc[4]
+            self._by_key[(kind, slot)] = (acc[0] / n, acc[1] / n, acc[2] / n, acc[3] / n)
+            both = by_slot.setdefault(slot, [0.0, 0.0, 0.0, 0.0, 0.0])
+            for i in range(5):
+                both[i] += acc[i]
+        self._by_slot = {s: (a[0] / a[4], a[1] / a[4], a[2] / a[4], a[3] / a[4])
+                         for s, a in by_slot.items()}  # fmt: skip
+        self._mean: Expected = (0.0, 0.0, 0.0, 0.0)
+        if self.samples:
+            total = [sum(acc[i] for acc in sums.values()) / self.samples for i in range(4)]
+            self._mean = (total[0], total[1], total[2], total[3])
+
+    def __bool__(self) -> bool:
+        return self.samples > 0
+
+    def expected(self, start_s: int) -> Expected:
+        """Expected energy of the interval starting at ``start_s``. [Wh, varh]"""
+        seconds, weekday = _local(start_s)
+        slot = seconds // self.resolution_s
+        found = self._by_key.get((1 if weekday >= 5 else 0, slot))
+        if found is None:
+            found = self._by_slot.get(slot, self._mean)
+        return found
+
+
+def share_out(total: int, weights: Sequence[float]) -> list[int]:
+    """``total`` shared out in proportion to ``weights``, in whole units summing to it
+    exactly (largest remainders first; even shares when every weight is zero)."""
+    n = len(weights)
+    if n == 0:
+        return []
+    clean = [w if w > 0 and math.isfinite(w) else 0.0 for w in weights]
+    weight_sum = sum(clean)
+    if weight_sum <= 0:
+        clean, weight_sum = [1.0] * n, float(n)
+    exact = [total * w / weight_sum for w in clean]
+    out = [math.floor(x) for x in exact]
+    left = total - sum(out)
+    order = sorted(range(n), key=lambda i: (out[i] - exact[i], i))  # largest remainder first
+    for i in order[: max(0, left)]:
+        out[i] += 1
+    return out
+
+
+# --- one metering point ---------------------------------------------------------------------
+
+
+class _Bounds(Protocol):
+    def read_before(self, metering_point_id: str, at_s: int, limit_s: int) -> Read | None: ...
+    def read_after(self, metering_point_id: str, at_s: int, limit_s: int) -> Read | None: ...
+
+
+def _diff(a: Registers, b: Registers) -> tuple[list[int | None], bool]:
+    values: list[int | None] = []
+    backwards = False
+    for x, y in zip(a, b, strict=True):
+        if x is None or y is None:
+            values.append(None)
+        else:
+            values.append(y - x)
+            backwards = backwards or y < x
+    return values, backwards
+
+
+def vee_point(
+    point: PointInfo,
+    reads: Sequence[Read],
+    window: tuple[int, int],
+    *,
+    now_s: int,
+    settings: VeeSettings,
+    bounds: _Bounds,
+    profile: Callable[[PointInfo], Profile | None],
+    fixed: dict[int, FixedValue] | None = None,
+    conflicts: set[int] | None = None,
+) -> list[ValueRow]:
+    """VEE of one metering point: a row for every interval of ``window`` but the fixed ones.
+
+    ``reads`` are the point's reads over the horizon (the window and ``context_s`` around
+    it), by clock. ``profile`` gives the point's expected shape when it is needed (its
+    history, else its type's profile, else ``None``).
+    """
+    step = point.resolution_s
+    start_s, end_s = window
+    h0 = start_s - settings.context_s // step * step
+    h1 = end_s + settings.context_s // step * step
+    fixed = fixed or {}
+    conflicts = conflicts or set()
+    # 1. which reads are trusted
+    trusted: dict[int, Read] = {}
+    distrust: dict[int, str] = {}
+    leads: dict[int, list[int]] = {}
+    for read in reads:
+        at = read.at_s
+        if at > now_s + settings.future_tolerance_s:
+            distrust[at] = "future"
+        elif at % step:
+            continue  # off the boundary: a read, but not one an interval can start or end at
+        elif at in conflicts:
+            distrust[at] = "conflicting_duplicate"
+        else:
+            trusted[at] = read
+            leads.setdefault(at // 86_400, []).append(read.received_at_s - at)
+    tolerance = settings.clock_tolerance_s
+    for utc_day, day_leads in leads.items():
+        earliest = min(day_leads)
+        if len(day_leads) >= 4 and (earliest < -tolerance or earliest > tolerance):
+            for at in [a for a in trusted if a // 86_400 == utc_day]:
+                del trusted[at]
+                distrust[at] = "clock_off"
+    # 2. a value per interval of the horizon, or the reason there is none
+    fuse_wh = point.fuse_limit_w * step / 3600.0
+    values: dict[int, list[int | None]] = {}
+    reason: dict[int, str] = {}
+    for t in range(h0, h1, step):
+        if t in fixed:
+            continue
+        a, b = trusted.get(t), trusted.get(t + step)
+        if a is None or b is None:
+            reason[t] = distrust.get(t) or distrust.get(t + step) or "no_reading"
+            continue
+        diff, backwards = _diff(a.registers, b.registers)
+        if backwards:
+            reason[t] = "register_decreased"
+        elif (diff[0] or 0) > fuse_wh or (diff[1] or 0) > fuse_wh:
+            reason[t] = "above_fuse"
+        values[t] = diff
+    _stuck_runs(point, values, reason, settings, profile)
+    # 3. gaps: runs of intervals without an accepted value
+    rows: list[ValueRow] = []
+    mp = point.metering_point_id
+    t = h0
+    while t < h1:
+        if t in fixed:
+            t += step
+            continue
+        if t not in reason:
+            if start_s <= t < end_s:
+                v = values[t]
+                rows.append(ValueRow(mp, step, t, v[0], v[1], v[2], v[3], "measured", None, None))
+            t += step
+            continue
+        g0 = t
+        while t < h1 and t in reason and t not in fixed:
+            t += step
+        if t > start_s and g0 < end_s:
+            rows += _fill_gap(point, g0, t, (h0, h1), trusted, distrust, values, reason,
+                              settings, bounds, profile)  # fmt: skip
+    return rows
+
+
+def _stuck_runs(
+    point: PointInfo,
+    values: dict[int, list[int | None]],
+    reason: dict[int, str],
+    settings: VeeSettings,
+    profile: Callable[[PointInfo], Profile | None],
+) -> None:
+    step = point.resolution_s
+    need = max(1, settings.stuck_min_s // step)
+    run: list[int] = []
+    for t in [*sorted(values), None]:
+        zero = t is not None and t not in reason and values[t][0] == 0
+        if zero and (not run or t == run[-1] + step):
+            run.append(t)  # type: ignore[arg-type]
+            continue
+        if len(run) >= need:
+            shape = profile(point)
+            expected = sum(shape.expected(s)[0] for s in run) if shape else 0.0
+            if expected >= settings.stuck_min_expected_wh:
+                for s in run:
+                    reason[s] = "stuck_register"
+        run = [t] if zero and t is not None else []
+
+
+def _fill_gap(
+    point: PointInfo,
+    g0: int,
+    g1: int,
+    horizon: tuple[int, int],
+    trusted: dict[int, Read],
+    distrust: dict[int, str],
+    values: dict[int, list[int | None]],
+    reason: dict[int, str],
+    settings: VeeSettings,
+    bounds: _Bounds,
+    profile: Callable[[PointInfo], Profile | None],
+) -> list[ValueRow]:
+    step = point.resolution_s
+    mp = point.metering_point_id
+    search_s = settings.gap_search_days * 86_400
+    register_fault = any(reason[t] in REGISTER_FAULTS for t in range(g0, g1, step))
+    opening = trusted.get(g0)
+    if opening is None and g0 == horizon[0] and g0 not in distrust:
+        opening = bounds.read_before(mp, g0, g0 - search_s)
+        if opening is not None and opening.at_s % step:
+            opening = None
+    closing = trusted.get(g1)
+    if closing is None and g1 == horizon[1] and g1 not in distrust:
+        closing = bounds.read_after(mp, g1, g1 + search_s)
+        if closing is not None and closing.at_s % step:
+            closing = None
+    first = opening.at_s if opening is not None else g0
+    last = closing.at_s if closing is not None else g1
+    starts = list(range(first, last, step))
+    shape = profile(point)
+    expected = [shape.expected(s) if shape else (0.0, 0.0, 0.0, 0.0) for s in starts]
+    estimates: list[list[int | None]]
+    if opening is not None and closing is not None and not register_fault:
+        diff, backwards = _diff(opening.registers, closing.registers)
+        if not backwards:
+            columns: list[list[int | None]] = [
+                list(share_out(d, [e[i] for e in expected])) if d is not None
+                else [None] * len(starts)
+                for i, d in enumerate(diff)
+            ]  # fmt: skip
+            estimates = [list(row) for row in zip(*columns, strict=True)]
+            return _rows(point, starts, estimates, reason, "estimated", "register_difference")
+    if not shape:
+        out = []
+        for s in starts:
+            v = values.get(s) or [None, None, None, None]
+            status = "rejected" if s in values else "missing"
+            out.append(ValueRow(mp, step, s, v[0], v[1], v[2], v[3], status,
+                                reason.get(s, "no_reading"), None))  # fmt: skip
+        return out
+    # heard from after the gap: this estimate is as good as it will get; else temporary
+    heard_after = closing is not None or any(a > last for a in trusted)
+    estimates = [[round(e[0]), round(e[1]), round(e[2]), round(e[3])] for e in expected]
+    status = "estimated" if heard_after else "temporary"
+    return _rows(point, starts, estimates, reason, status,
+                 "history" if shape.own else "type_profile")  # fmt: skip
+
+
+def _rows(
+    point: PointInfo,
+    starts: list[int],
+    estimates: list[list[int | None]],
+    reason: dict[int, str],
+    status: str,
+    method: str,
+) -> list[ValueRow]:
+    """Rows of the whole gap, inside the window or not: one gap, one consistent estimate."""
+    mp, step = point.metering_point_id, point.resolution_s
+    return [
+        ValueRow(mp, step, s, e[0], e[1], e[2], e[3], status, reason.get(s, "no_reading"), method)
+        for s, e in zip(starts, estimates, strict=True)
+    ]
+
+
+# --- a run over days ------------------------------------------------------------------------
+
+
+def run_vee(
+    store: VeeStore,
+    days: Sequence[date],
+    *,
+    now_s: int,
+    settings: VeeSettings | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> VeeReport:
+    """VEE of every metering point over each of ``days``, then finalisation of estimates
+    ``final_after_days`` old (relative to ``now_s``)."""
+    settings = settings or VeeSettings()
+    report = VeeReport(days=sorted(set(days)))
+    points = store.points()
+    report.points = len(points)
+    for number, day in enumerate(report.days, 1):
+        window = local_day_bounds(day)
+        context = settings.context_s
+        reads = store.reads(window[0] - context, window[1] + context)
+        fixed = store.fixed(*window)
+        conflicts = store.conflicts(window[0] - context, window[1] + context)
+        shape = _Shapes(store, points, reads, window, settings)
+        rows: list[ValueRow] = []
+        for point in points:
+            mp = point.metering_point_id
+            rows += vee_point(
+                point, reads.get(mp, ()), window, now_s=now_s, settings=settings,
+                bounds=store, profile=shape, fixed=fixed.get(mp), conflicts=conflicts.get(mp),
+            )  # fmt: skip
+        store.save_values(rows, now_s)
+        for row in rows:
+            report.by_status[row.status] += 1
+            if row.validation:
+                report.by_validation[row.validation] += 1
+            if row.estimation:
+                report.by_estimation[row.estimation] += 1
+        report.values += len(rows)
+        if progress is not None:
+            progress(number, len(report.days))
+    before_s = final_before_s(now_s, settings)
+    since_s = before_s - 62 * 86_400  # a daily run has finalised what is older
+    if report.days:
+        since_s = min(since_s, local_day_bounds(report.days[0])[0] - 31 * 86_400)
+    report.finalised = store.finalise(before_s, now_s, since_s)
+    return report
+
+
+class _Shapes:
+    """Each point's expected shape, looked up when first needed: its own history of
+    measured values, else its customer type's profile of the window."""
+
+    def __init__(
+        self,
+        store: VeeStore,
+        points: Sequence[PointInfo],
+        reads: dict[str, list[Read]],
+        window: tuple[int, int],
+        settings: VeeSettings,
+    ) -> None:
+        self.store, self.points, self.reads = store, points, reads
+        self.window, self.settings = window, settings
+        self.types: dict[tuple[str, int], Profile] | None = None
+        self.known: dict[str, Profile | None] = {}
+
+    def __call__(self, point: PointInfo) -> Profile | None:
+        mp = point.metering_point_id
+        if mp not in self.known:
+            begin = self.window[0] - self.settings.history_days * 86_400
+            rows = self.store.history(mp, point.resolution_s, begin, self.window[0])
+            own = Profile(point.resolution_s, ((r[0], r[1:]) for r in rows))
+            if own.samples >= 24 * 3600 // point.resolution_s:
+                self.known[mp] = own
+            else:
+                if self.types is None:
+                    self.types = _type_profiles(self.points, self.reads, self.window)
+                self.known[mp] = self.types.get((point.customer_type, point.resolution_s))
+        return self.known[mp]
+
+
+def final_before_s(now_s: int, settings: VeeSettings) -> int:
+    """Values starting before this instant are of days old enough to be final."""
+    today = datetime.fromtimestamp(now_s, UTC).astimezone(OSLO).date()
+    return local_day_bounds(today - timedelta(days=settings.final_after_days - 1))[0]
+
+
+def _type_profiles(
+    points: Sequence[PointInfo], reads: dict[str, list[Read]], window: tuple[int, int]
+) -> dict[tuple[str, int], Profile]:
+    """Each customer type's mean shape over the window, from its points' trusted pairs."""
+    rows: dict[tuple[str, int], list[tuple[int, Sequence[int | None]]]] = {}
+    for point in points:
+        step = point.resolution_s
+        by_clock = {r.at_s: r for r in reads.get(point.metering_point_id, ()) if not r.at_s % step}
+        bucket = rows.setdefault((point.customer_type, step), [])
+        for t in range(window[0], window[1], step):
+            a, b = by_clock.get(t), by_clock.get(t + step)
+            if a is not None and b is not None:
+                diff, backwards = _diff(a.registers, b.registers)
+                fuse_wh = point.fuse_limit_w * step / 3600.0
+                if not backwards and (diff[0] or 0) <= fuse_wh:
+                    bucket.append((t, diff))
+    out = {}
+    for key, bucket in rows.items():
+        profile = Profile(key[1], bucket, own=False)
+        if profile:
+            out[key] = profile
+    return out

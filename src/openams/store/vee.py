@@ -1,0 +1,198 @@
+"""VEE's side of the store: the adapter behind :class:`openams.services.vee.VeeStore`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import and_, func, or_, select, update
+
+from openams.domain.estate import main_fuse_limit_w
+from openams.services.vee import FixedValue, PointInfo, Read, ValueRow
+
+from .engine import Store, ensure_month_partitions
+from .schema import interval_values, metering_points, meters, quarantine, register_reads
+
+__all__ = ["SqlVeeStore"]
+
+_R = register_reads.c
+_V = interval_values.c
+#: A manual edit and a final estimate are never overwritten by VEE.
+_NOT_FIXED = (
+    "interval_values.status <> 'final_estimated' AND "
+    "(interval_values.estimation IS NULL OR interval_values.estimation <> 'manual')"
+)
+
+
+class SqlVeeStore:
+    """Reads, values and conflicts in a :class:`Store`, for VEE."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._meters: dict[str, list[str]] = {}  # metering point -> its meters
+        self._point_of: dict[str, str] = {}  # meter -> metering point
+
+    def points(self) -> list[PointInfo]:
+        """Every metering point with a meter (the finest push interval of its meters)."""
+        query = select(
+            metering_points.c.metering_point_id,
+            metering_points.c.customer_type,
+            metering_points.c.phases,
+            metering_points.c.grid_type,
+            metering_points.c.main_fuse_a,
+            meters.c.meter_id,
+            meters.c.push_interval_s,
+        ).join(meters, meters.c.metering_point_id == metering_points.c.metering_point_id)
+        found: dict[str, PointInfo] = {}
+        self._meters, self._point_of = {}, {}
+        with self.store.engine.connect() as connection:
+            for mp, kind, phases, grid, fuse_a, meter_id, step in connection.execute(query):
+                self._meters.setdefault(mp, []).append(meter_id)
+                self._point_of[meter_id] = mp
+                known = found.get(mp)
+                if known is None or step < known.resolution_s:
+                    found[mp] = PointInfo(mp, kind, step, main_fuse_limit_w(phases, grid, fuse_a))
+        return sorted(found.values(), key=lambda p: p.metering_point_id)
+
+    def _point(self, meter_id: str) -> str | None:
+        if not self._point_of:
+            self.points()
+        return self._point_of.get(meter_id)
+
+    def reads(self, start_s: int, end_s: int) -> dict[str, list[Read]]:
+        """Reads with clocks in ``[start_s, end_s]`` per metering point, by clock."""
+        query = (
+            select(_R.meter_id, _R.read_at_s, _R.received_at_s, _R.import_wh, _R.export_wh,
+                   _R.reactive_import_varh, _R.reactive_export_varh)
+            .where(_R.read_at_s >= start_s, _R.read_at_s <= end_s)
+            .order_by(_R.read_at_s)
+        )  # fmt: skip
+        out: dict[str, list[Read]] = {}
+        point = self._point
+        with self.store.engine.connect() as connection:
+            for meter_id, at_s, received_s, a, b, c, d in connection.execute(query):
+                mp = point(meter_id)
+                if mp is not None:
+                    out.setdefault(mp, []).append(Read(at_s, received_s, (a, b, c, d)))
+        return out
+
+    def _nearest(
+        self, metering_point_id: str, at_s: int, limit_s: int, before: bool
+    ) -> Read | None:
+        if not self._meters:
+            self.points()
+        meter_ids = self._meters.get(metering_point_id, [])
+        if not meter_ids:
+            return None
+        low, high = (limit_s, at_s) if before else (at_s, limit_s)
+        query = (
+            select(_R.read_at_s, _R.received_at_s, _R.import_wh, _R.export_wh,
+                   _R.reactive_import_varh, _R.reactive_export_varh)
+            .where(_R.meter_id.in_(meter_ids), _R.read_at_s >= low, _R.read_at_s <= high)
+            .order_by(_R.read_at_s.desc() if before else _R.read_at_s)
+            .limit(1)
+        )  # fmt: skip
+        with self.store.engine.connect() as connection:
+            row = connection.execute(query).first()
+        return Read(row[0], row[1], (row[2], row[3], row[4], row[5])) if row else None
+
+    def read_before(self, metering_point_id: str, at_s: int, limit_s: int) -> Read | None:
+        """The latest read at or before ``at_s`` and not before ``limit_s``."""
+        return self._nearest(metering_point_id, at_s, limit_s, before=True)
+
+    def read_after(self, metering_point_id: str, at_s: int, limit_s: int) -> Read | None:
+        """The first read at or after ``at_s`` and not after ``limit_s``."""
+        return self._nearest(metering_point_id, at_s, limit_s, before=False)
+
+    def fixed(self, start_s: int, end_s: int) -> dict[str, dict[int, FixedValue]]:
+        """Manual edits and final estimates starting in ``[start_s, end_s)``."""
+        query = select(_V.metering_point_id, _V.start_at_s, _V.status, _V.estimation).where(
+            _V.start_at_s >= start_s,
+            _V.start_at_s < end_s,
+            or_(_V.status == "final_estimated", _V.estimation == "manual"),
+        )
+        out: dict[str, dict[int, FixedValue]] = {}
+        with self.store.engine.connect() as connection:
+            for mp, at_s, status, estimation in connection.execute(query):
+                out.setdefault(mp, {})[at_s] = FixedValue(status, estimation)
+        return out
+
+    def history(
+        self, metering_point_id: str, resolution_s: int, start_s: int, end_s: int
+    ) -> list[tuple[int, int | None, int | None, int | None, int | None]]:
+        """Measured values starting in ``[start_s, end_s)``."""
+        query = select(
+            _V.start_at_s, _V.import_wh, _V.export_wh, _V.reactive_import_varh,
+            _V.reactive_export_varh,
+        ).where(
+            _V.metering_point_id == metering_point_id, _V.resolution_s == resolution_s,
+            _V.start_at_s >= start_s, _V.start_at_s < end_s, _V.status == "measured",
+        )  # fmt: skip
+        with self.store.engine.connect() as connection:
+            return [(r[0], r[1], r[2], r[3], r[4]) for r in connection.execute(query)]
+
+    def conflicts(self, start_s: int, end_s: int) -> dict[str, set[int]]:
+        """Clocks of reads contradicted by another push, per metering point."""
+        q = quarantine.c
+        query = select(q.meter_id, q.at_s).where(
+            q.reason == "conflict", q.at_s >= start_s, q.at_s <= end_s, q.meter_id.is_not(None)
+        )
+        out: dict[str, set[int]] = {}
+        with self.store.engine.connect() as connection:
+            for meter_id, at_s in connection.execute(query):
+                mp = self._point(meter_id)
+                if mp is not None:
+                    out.setdefault(mp, set()).add(int(at_s))
+        return out
+
+    @property
+    def _upsert_sql(self) -> str:
+        marks = "?" if self.store.dialect == "sqlite" else "%s"
+        columns = [*ValueRow._fields, "updated_at_s"]
+        updated = columns[3:]
+        return (
+            f"INSERT INTO interval_values ({', '.join(columns)}) "  # noqa: S608 - our names
+            f"VALUES ({', '.join([marks] * len(columns))}) "
+            "ON CONFLICT (metering_point_id, resolution_s, start_at_s) DO UPDATE SET "
+            + ", ".join(f"{c} = excluded.{c}" for c in updated)
+            + f" WHERE {_NOT_FIXED}"
+        )
+
+    def save_values(self, rows: Sequence[ValueRow], now_s: int) -> None:
+        """Write the values in one transaction; manual edits and final estimates stay."""
+        if not rows:
+            return
+        starts = [r.start_at_s for r in rows]
+        with self.store.engine.begin() as connection:
+            ensure_month_partitions(
+                connection,
+                datetime.fromtimestamp(min(starts), UTC).date(),
+                datetime.fromtimestamp(max(starts), UTC).date(),
+            )
+            for i in range(0, len(rows), 50_000):
+                connection.exec_driver_sql(
+                    self._upsert_sql, [(*row, now_s) for row in rows[i : i + 50_000]]
+                )
+
+    def finalise(self, before_s: int, now_s: int, since_s: int | None = None) -> int:
+        """Estimates starting in ``[since_s, before_s)`` become final; how many did."""
+        condition = and_(_V.start_at_s < before_s, _V.status.in_(("estimated", "temporary")))
+        if since_s is not None:
+            condition = and_(condition, _V.start_at_s >= since_s)
+        with self.store.engine.begin() as connection:
+            result = connection.execute(
+                update(interval_values)
+                .where(condition)
+                .values(status="final_estimated", updated_at_s=now_s)
+            )
+        return int(result.rowcount or 0)
+
+    def count_values(self, start_s: int, end_s: int) -> dict[str, int]:
+        """How many values of each status start in ``[start_s, end_s)``."""
+        query = (
+            select(_V.status, func.count())
+            .where(_V.start_at_s >= start_s, _V.start_at_s < end_s)
+            .group_by(_V.status)
+        )
+        with self.store.engine.connect() as connection:
+            return {status: int(n) for status, n in connection.execute(query)}
