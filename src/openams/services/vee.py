@@ -444,7 +444,11 @@ def _fill_gap(
     estimates: list[list[int | None]]
     if opening is not None and closing is not None and not register_fault:
         diff, backwards = _diff(opening.registers, closing.registers)
-        if not backwards:
+        most_wh = point.fuse_limit_w * step / 3600.0 * len(starts)
+        if (diff[0] or 0) > most_wh or (diff[1] or 0) > most_wh:
+            for t in range(g0, g1, step):  # more than the fuse lets through: a register fault
+                reason[t] = "above_fuse"
+        elif not backwards:
             columns: list[list[int | None]] = [
                 list(share_out(d, [e[i] for e in expected])) if d is not None
                 else [None] * len(starts)
