@@ -41,3 +41,26 @@ def store_url(request, tmp_path):
         yield f"sqlite:///{tmp_path / 'openams.db'}"
     else:
         yield from _postgres_database()
+
+
+@pytest.fixture(scope="session")
+def fleet(tmp_path_factory):
+    """Four days (5-8 January 2026) of 300 simulated meters with every fault of the example
+    scenario: the pushes, the estate and the ground truth."""
+    from datetime import date
+    from pathlib import Path
+
+    from openams.sim import build_grid
+    from openams.sim.csvio import write_grid
+    from openams.sim.run import RunSettings, run_fleet
+
+    root = Path(__file__).resolve().parents[2]
+    folder = tmp_path_factory.mktemp("fleet")
+    write_grid(build_grid(meters=300, area="NO1", seed=1), folder / "grid")
+    summary = run_fleet(
+        RunSettings(folder / "grid", date(2026, 1, 5), 4,
+                    scenario_path=root / "docs" / "scenario-example.toml", workers=1),
+        out=folder / "pushes.jsonl",
+        truth_dir=folder / "truth",
+    )  # fmt: skip
+    return folder, summary

@@ -13,16 +13,13 @@ import io
 import json
 import re
 from collections import Counter
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from openams.cli import main
-from openams.sim import build_grid
-from openams.sim.csvio import write_grid
-from openams.sim.run import RunSettings, run_fleet
 from openams.store import open_store
 
 from .conftest import _postgres_database
@@ -35,19 +32,6 @@ RESOLUTION_WH = {"Aidon": 10, "Kamstrup": 10, "Kaifa": 1}
 def _csv(path: Path) -> list[dict[str, str]]:
     with path.open(newline="", encoding="utf-8") as fh:
         return list(csv.DictReader(fh))
-
-
-@pytest.fixture(scope="module")
-def fleet(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("fleet")
-    write_grid(build_grid(meters=300, area="NO1", seed=1), folder / "grid")
-    summary = run_fleet(
-        RunSettings(folder / "grid", date(2026, 1, 5), 4,
-                    scenario_path=ROOT / "docs" / "scenario-example.toml", workers=1),
-        out=folder / "pushes.jsonl",
-        truth_dir=folder / "truth",
-    )  # fmt: skip
-    return folder, summary
 
 
 @pytest.fixture(
@@ -66,7 +50,8 @@ def ingested(request, fleet, tmp_path_factory):
         assert main(["meters", "import", str(folder / "grid"), "--db", url]) == 0
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
-            code = main(["ingest", str(folder / "pushes.jsonl"), "--db", url, "--quiet"])
+            code = main(["ingest", str(folder / "pushes.jsonl"), "--db", url, "--quiet",
+                         "--no-vee"])  # fmt: skip
         yield folder, url, code, out.getvalue()
     for _ in databases:  # drops the PostgreSQL database
         pass
@@ -195,7 +180,7 @@ def test_ingesting_again_changes_nothing(ingested, capsys, monkeypatch):
     monkeypatch.setenv("OPENAMS_KEK", KEK.hex())
     tables = ("register_reads", "interval_values", "events", "quarantine", "security_events")
     before = [_query(url, f"SELECT count(*) FROM {t}") for t in tables]  # noqa: S608
-    code = main(["ingest", str(folder / "pushes.jsonl"), "--db", url, "--quiet"])
+    code = main(["ingest", str(folder / "pushes.jsonl"), "--db", url, "--quiet", "--no-vee"])
     n = _numbers(capsys.readouterr().out)
     assert code == 1
     assert n["stored"] == 0

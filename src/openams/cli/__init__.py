@@ -20,6 +20,7 @@ from .quarantine import quarantine_group
 from .serve import serve_command
 from .sim import sim_group
 from .values import values_command
+from .vee import vee_group
 
 __all__ = ["cli", "main"]
 
@@ -39,6 +40,7 @@ cli.add_command(ingest_command)
 cli.add_command(quarantine_group)
 cli.add_command(values_command)
 cli.add_command(serve_command)
+cli.add_command(vee_group)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,10 +11,13 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from openams.config import load_settings
 from openams.services.ingest import IngestReport, ingest, read_push_lines
+from openams.services.vee import days_between, run_vee
 from openams.store import open_store
 from openams.store.ingest import SqlIngestStore
+from openams.store.vee import SqlVeeStore
 
 from .meters import DB_OPTION
+from .vee import print_vee_report
 
 __all__ = ["ingest_command"]
 
@@ -34,15 +37,17 @@ __all__ = ["ingest_command"]
     show_default=True,
     help="Processes decrypting and decoding beside the writer (0: one per core, 1: none).",
 )
+@click.option("--no-vee", is_flag=True, help="Do not run VEE on the days ingested.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def ingest_command(
-    files: tuple[str, ...], db: str | None, kek_file: str | None, workers: int, quiet: bool
-) -> int:
+    files: tuple[str, ...], db: str | None, kek_file: str | None, workers: int, no_vee: bool,
+    quiet: bool,
+) -> int:  # fmt: skip
     """Ingest pushes from FILES: JSON Lines from ams sim run, or one hex push per line.
 
     Every push is stored, counted as a duplicate, or quarantined with its reason; nothing is
-    dropped. Ingesting the same file again changes nothing. Exits 1 if any push was
-    quarantined.
+    dropped. Ingesting the same file again changes nothing. VEE then runs on the local days
+    the pushes are of. Exits 1 if any push was quarantined.
     """
     settings = load_settings(db=db, kek_file=kek_file)
     vault = settings.vault()
@@ -59,6 +64,10 @@ def ingest_command(
         ) as bar:
             for name in files:
                 _add(total, _ingest_file(Path(name), adapter, bar, workers or os.cpu_count() or 1))
+        vee = None
+        if not no_vee and total.first_read_s is not None and total.last_read_s is not None:
+            days = days_between(total.first_read_s, total.last_read_s)
+            vee = run_vee(SqlVeeStore(store), days, now_s=int(time.time()))
     finally:
         store.close()
     quarantined = ", ".join(f"{n} {r}" for r, n in sorted(total.quarantined.items())) or "none"
@@ -70,6 +79,8 @@ def ingest_command(
     click.echo(f"interval values made: {total.intervals:,}")
     click.echo(f"quarantined: {quarantined}")
     click.echo(f"security events: {security}")
+    if vee is not None:
+        print_vee_report(vee)
     return 1 if total.quarantined_total else 0
 
 
@@ -99,4 +110,8 @@ def _add(total: IngestReport, report: IngestReport) -> None:
     total.duplicates += report.duplicates
     total.intervals += report.intervals
     total.quarantined.update(report.quarantined)
+    for at_s in (report.first_read_s, report.last_read_s):
+        if at_s is not None:
+            total.first_read_s = min(at_s, total.first_read_s or at_s)
+            total.last_read_s = max(at_s, total.last_read_s or at_s)
     total.security_events.update(report.security_events)

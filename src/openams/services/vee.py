@@ -45,6 +45,7 @@ __all__ = [
     "VeeReport",
     "VeeSettings",
     "VeeStore",
+    "days_between",
     "local_day_bounds",
     "run_vee",
     "share_out",
@@ -186,6 +187,13 @@ def local_day_bounds(day: date) -> tuple[int, int]:
     nxt = day + timedelta(days=1)
     end = datetime(nxt.year, nxt.month, nxt.day, tzinfo=OSLO)
     return int(start.timestamp()), int(end.timestamp())
+
+
+def days_between(first_s: int, last_s: int) -> list[date]:
+    """The local days from the one of ``first_s`` to the one of ``last_s``, both included."""
+    first = datetime.fromtimestamp(first_s, UTC).astimezone(OSLO).date()
+    last = datetime.fromtimestamp(last_s, UTC).astimezone(OSLO).date()
+    return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
 # --- the shape of consumption ---------------------------------------------------------------
@@ -361,7 +369,7 @@ def vee_point(
         elif (diff[0] or 0) > fuse_wh or (diff[1] or 0) > fuse_wh:
             reason[t] = "above_fuse"
         values[t] = diff
-    _stuck_runs(point, values, reason, settings, profile)
+    _stuck_runs(point, trusted, reason, settings, profile)
     # 3. gaps: runs of intervals without an accepted value
     rows: list[ValueRow] = []
     mp = point.metering_point_id
@@ -380,33 +388,36 @@ def vee_point(
         while t < h1 and t in reason and t not in fixed:
             t += step
         if t > start_s and g0 < end_s:
-            rows += _fill_gap(point, g0, t, (h0, h1), trusted, distrust, values, reason,
-                              settings, bounds, profile)  # fmt: skip
+            rows += _fill_gap(point, g0, t, (h0, h1), window, trusted, distrust, values,
+                              reason, settings, bounds, profile)  # fmt: skip
     return rows
 
 
 def _stuck_runs(
     point: PointInfo,
-    values: dict[int, list[int | None]],
+    trusted: dict[int, Read],
     reason: dict[int, str],
     settings: VeeSettings,
     profile: Callable[[PointInfo], Profile | None],
 ) -> None:
+    """Spans where the import register did not move, across lost reads too, long enough
+    and where the history expects consumption: every interval in them is stuck."""
     step = point.resolution_s
-    need = max(1, settings.stuck_min_s // step)
-    run: list[int] = []
-    for t in [*sorted(values), None]:
-        zero = t is not None and t not in reason and values[t][0] == 0
-        if zero and (not run or t == run[-1] + step):
-            run.append(t)  # type: ignore[arg-type]
-            continue
-        if len(run) >= need:
+    ordered = [r for _, r in sorted(trusted.items()) if r.registers[0] is not None]
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1].registers[0] == ordered[i].registers[0]:
+            j += 1
+        first, last = ordered[i].at_s, ordered[j].at_s
+        if last - first >= settings.stuck_min_s:
             shape = profile(point)
-            expected = sum(shape.expected(s)[0] for s in run) if shape else 0.0
+            span = range(first, last, step)
+            expected = sum(shape.expected(t)[0] for t in span) if shape else 0.0
             if expected >= settings.stuck_min_expected_wh:
-                for s in run:
-                    reason[s] = "stuck_register"
-        run = [t] if zero and t is not None else []
+                for t in span:
+                    reason[t] = "stuck_register"
+        i = j + 1
 
 
 def _fill_gap(
@@ -414,6 +425,7 @@ def _fill_gap(
     g0: int,
     g1: int,
     horizon: tuple[int, int],
+    window: tuple[int, int],
     trusted: dict[int, Read],
     distrust: dict[int, str],
     values: dict[int, list[int | None]],
@@ -436,8 +448,10 @@ def _fill_gap(
         closing = bounds.read_after(mp, g1, g1 + search_s)
         if closing is not None and closing.at_s % step:
             closing = None
-    first = opening.at_s if opening is not None else g0
-    last = closing.at_s if closing is not None else g1
+    # without a read before, the point may not have been metered yet; without one after,
+    # the time after the window may not have come: stay inside the window then
+    first = opening.at_s if opening is not None else max(g0, window[0])
+    last = closing.at_s if closing is not None else min(g1, window[1])
     starts = list(range(first, last, step))
     shape = profile(point)
     expected = [shape.expected(s) if shape else (0.0, 0.0, 0.0, 0.0) for s in starts]
