@@ -14,6 +14,7 @@ from openams.errors import OpenAMSError
 
 from .decode import decode_command
 from .demo import demo_command
+from .export import export_group
 from .ingest import ingest_command
 from .meters import keys_group, meters_group
 from .quarantine import quarantine_group
@@ -41,6 +42,7 @@ cli.add_command(quarantine_group)
 cli.add_command(values_command)
 cli.add_command(serve_command)
 cli.add_command(vee_group)
+cli.add_command(export_group)
 
 
 def main(argv: list[str] | None = None) -> int:
