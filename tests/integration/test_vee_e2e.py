@@ -13,15 +13,18 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import json
 from collections import defaultdict
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from openams.cli import main
-from openams.services.vee import local_day_bounds, run_vee
+from openams.services.elhub_message import ObservationValue, parse_collected_data
+from openams.services.vee import OSLO, local_day_bounds, run_vee
 from openams.store import open_store
 from openams.store.vee import SqlVeeStore
 
@@ -232,3 +235,123 @@ def test_estimates_become_final_five_days_on_and_vee_leaves_them(validated):
         assert after == statuses
     finally:
         store.close()
+
+
+GLN = "7080010000002"
+
+
+def test_the_elhub_export_has_every_point_complete_and_corrections_as_new_versions(
+    validated, tmp_path, capsys
+):
+    folder, url, _, _, _ = validated
+    out = tmp_path / "elhub"
+    day = "2026-01-08"
+    code = main(["export", "elhub", "--day", day, "--out", str(out), "--gln", GLN,
+                 "--db", url, "--quiet"])  # fmt: skip
+    printed = capsys.readouterr().out
+    assert code == 0, printed  # every point has every value, measured or estimated
+    assert "Elhub delivery of 2026-01-08" in printed
+    messages = sorted(out.glob("CollectedData-2026-01-08-*.xml"))
+    assert len(messages) == 1
+    assert not list(out.glob(".*part"))  # nothing half-written left behind
+    header, series = parse_collected_data(messages[0].read_bytes())
+    assert header.sender_gln == GLN
+    steps = {r["metering_point_id"]: int(r["push_interval_s"])
+             for r in _csv(folder / "grid" / "meters.csv")}  # fmt: skip
+    consumption = {s.metering_point_id: s for s in series if s.direction == "consumption"}
+    assert set(consumption) == set(steps)
+    start_s, end_s = local_day_bounds(date(2026, 1, 8))
+    store = open_store(url)
+    try:
+        with store.engine.connect() as connection:
+            stored = {(mp, t): (wh, status) for mp, t, wh, status in connection.execute(sa.text(
+                "SELECT metering_point_id, start_at_s, import_wh, status FROM interval_values"
+            ))}  # fmt: skip
+    finally:
+        store.close()
+    for mp, s in consumption.items():
+        assert len(s.values) == (end_s - start_s) // steps[mp]
+        for i, value in enumerate(s.values):
+            wh, status = stored[(mp, start_s + i * steps[mp])]
+            assert value.status == status
+            assert value.quantity_kwh == Decimal(wh) / 1000
+    prosumers = {r["metering_point_id"] for r in _csv(folder / "grid" / "metering_points.csv")
+                 if r["customer_type"] == "prosumer_solar"}  # fmt: skip
+    assert prosumers
+    assert prosumers <= {s.metering_point_id for s in series if s.direction == "production"}
+    report = json.loads((out / "delivery-2026-01-08.json").read_text())
+    assert report["series_sent"] == len(series)
+    assert sum(report["metering_points"].values()) == len(steps)
+    assert report["metering_points"]["missing"] == 0
+    # the primary substation is out for 45 minutes that morning: every point has estimates
+    assert report["metering_points"]["estimated"] == len(steps)
+    assert report["on_time"] is False  # the day is long past
+
+    # again: Elhub has it all, nothing is sent twice
+    assert main(["export", "elhub", "--day", day, "--out", str(out), "--gln", GLN,
+                 "--db", url, "--quiet"]) == 0  # fmt: skip
+    again = json.loads((out / "delivery-2026-01-08.json").read_text())
+    assert again["series_sent"] == 0
+    assert again["unchanged"] == len(series)
+
+    # an operator corrects one value: that series goes again, as version 2
+    point = sorted(consumption)[0]
+    at = datetime.fromtimestamp(start_s + 10 * 3600, OSLO)
+    assert main(["values", "edit", "--mp", point, "--at", f"{at:%Y-%m-%dT%H:%M}",
+                 "--import-kwh", "1.234", "--reason", "customer's own reading",
+                 "--by", "operator-7", "--db", url]) == 0  # fmt: skip
+    capsys.readouterr()
+    assert main(["export", "elhub", "--day", day, "--out", str(out), "--gln", GLN,
+                 "--db", url, "--quiet"]) == 0  # fmt: skip
+    third = json.loads((out / "delivery-2026-01-08.json").read_text())
+    assert (third["series_sent"], third["corrections"]) == (1, 1)
+    newest = max(out.glob("CollectedData-2026-01-08-*.xml"), key=lambda p: p.stat().st_mtime_ns)
+    _, (corrected,) = parse_collected_data(newest.read_bytes())
+    index = (at.timestamp() - start_s) // steps[point]
+    assert corrected.values[int(index)] == ObservationValue(Decimal("1.234"), "estimated")
+    line = next(x for x in third["lines"] if x["metering_point_id"] == point)
+    assert line["version"] == 2
+
+
+def test_manual_edits_are_audited_and_vee_leaves_them(validated, capsys):
+    _, url, _, _, _ = validated
+    capsys.readouterr()
+    assert main(["values", "edits", "--db", url]) == 0
+    edits = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert edits
+    edit = edits[-1]
+    assert edit["edited_by"] == "operator-7"
+    assert edit["reason"] == "customer's own reading"
+    assert edit["new_import_wh"] == 1234
+    assert edit["old_status"] in ("measured", "estimated", "final_estimated", "temporary")
+    store = open_store(url)
+    try:
+        run_vee(SqlVeeStore(store), [date(2026, 1, 8)], now_s=MORNING_AFTER_S)
+        with store.engine.connect() as connection:
+            kept = connection.execute(sa.text(
+                "SELECT import_wh, estimation FROM interval_values "
+                "WHERE metering_point_id = :mp AND start_at_s = :t"
+            ), {"mp": edit["metering_point_id"], "t": edit["start_at_s"]}).one()  # fmt: skip
+        assert tuple(kept) == (1234, "manual")
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--import-kwh", "-1"], "energy cannot be negative"),
+        (["--import-kwh", "1.2345"], "not a whole number of Wh"),
+        (["--import-kwh", "1", "--reason", " "], "an edit needs a reason"),
+        (["--import-kwh", "1", "--at", "2026-01-08T10:07"], "must be on that grid"),
+    ],
+)
+def test_a_bad_edit_is_refused_with_its_reason(validated, capsys, args, message):
+    _, url, _, rows, _ = validated
+    point = next(mp for mp, step, *_ in rows if step == 3600)
+    base = {"--mp": point, "--at": "2026-01-08T10:00", "--reason": "test", "--import-kwh": "1"}
+    for key, value in zip(args[::2], args[1::2], strict=True):
+        base[key] = value
+    argv = ["values", "edit", "--db", url, *[x for kv in base.items() for x in kv]]
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
