@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 from datetime import datetime
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 
 from openams.cli import main
 from openams.dlms import Ciphering, MeterReading, build_notification, encode_push
+from openams.services.elhub_message import parse_collected_data
 
 EK = bytes(range(16))
 AK = bytes(range(16, 32))
@@ -190,61 +193,48 @@ def test_arbitrary_input_never_gives_a_traceback(tmp_path_factory, lines):
     assert code in (0, 1)
 
 
-def test_console_script_runs_demo(tmp_path):
+def test_console_script_runs_the_demo_end_to_end(tmp_path):
     result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from openams.cli import main; sys.exit(main())",
-            "demo",
-            "--out",
-            str(tmp_path),
-            "--meters",
-            "2",
-            "--hours",
-            "2",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+        [sys.executable, "-c", "import sys; from openams.cli import main; sys.exit(main())",
+         "demo", "--out", str(tmp_path), "--meters", "60", "--days", "2", "--quiet"],
+        capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
-    assert "refused          3" in result.stdout
-    decoded = [json.loads(x) for x in (tmp_path / "decoded.jsonl").read_text().splitlines()]
-    assert sum(r["ok"] for r in decoded) == len(decoded) - 3
-    assert {r["error"]["code"] for r in decoded if not r["ok"]} == {
-        "bad_frame",
-        "auth_failed",
-        "no_key",
-    }
-    # the demo's files decode again with ams decode
-    again = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from openams.cli import main; sys.exit(main())",
-            "decode",
-            "--keys",
-            str(tmp_path / "keys.csv"),
-            str(tmp_path / "pushes.hex"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert again.returncode == 1
-    assert [json.loads(x) for x in again.stdout.splitlines()] == decoded
+    out = result.stdout
+    assert "nothing lost       yes: received = stored + duplicates + quarantined" in out
+    received = re.search(r"received +([\d,]+) pushes: ([\d,]+) stored .*?([\d,]+) duplicates, "
+                         r"([\d,]+) quarantined", out)  # fmt: skip
+    assert received, out
+    n = [int(g.replace(",", "")) for g in received.groups()]
+    assert n[0] == n[1] + n[2] + n[3]
+    assert n[0] == len((tmp_path / "pushes.jsonl").read_text().splitlines())
+    # the scenario's wrong key and failing radio are refused and raised
+    assert re.search(r"security events +[\d,]+ auth_failed", out), out
+    truth = re.search(r"([\d,]+) of ([\d,]+) measured values equal", out)
+    assert truth, out
+    matching, checked = (int(g.replace(",", "")) for g in truth.groups())
+    assert checked > 2000
+    assert matching >= 0.999 * checked
+    for day in ("2026-01-05", "2026-01-06"):
+        assert re.search(rf"Elhub {day} +[\d,]+ complete, [\d,]+ with estimates, 0 missing", out)
+        (message,) = (tmp_path / "elhub").glob(f"CollectedData-{day}-*.xml")
+        _, series = parse_collected_data(message.read_bytes())
+        assert len({s.metering_point_id for s in series}) == 60
+    assert (tmp_path / "kek.hex").stat().st_mode & 0o077 == 0  # the key is the owner's only
+    assert (tmp_path / "openams.db").exists()
 
 
-def test_demo_in_process_writes_its_files_and_summary(tmp_path, capsys):
-    assert main(["demo", "--out", str(tmp_path), "--meters", "1", "--hours", "1"]) == 0
-    out, _ = capsys.readouterr()
-    assert "decoded          9 (3 ciphered and authenticated)" in out
-    assert (tmp_path / "pushes.hex").read_text().count("\n# ") == 11
-    assert (tmp_path / "keys.csv").read_text().startswith("system_title,ek,ak\n")
-    assert len((tmp_path / "decoded.jsonl").read_text().splitlines()) == 12
+def test_the_demo_starts_afresh_and_refuses_a_bad_size(tmp_path, capsys):
+    args = ["demo", "--out", str(tmp_path), "--meters", "20", "--days", "1", "--quiet"]
+    assert main(args) == 0
+    first = capsys.readouterr().out
+    assert main(args) == 0  # again: a new database, the same story
+    second = capsys.readouterr().out
+    pick = re.compile(r"received .*")
+    assert pick.search(first).group() == pick.search(second).group()
+    assert main(["demo", "--out", str(tmp_path), "--meters", "1"]) == 2
+    assert "--meters" in capsys.readouterr().err
 
 
 def test_an_unexpected_error_is_one_line_and_exit_3(tmp_path, capsys, monkeypatch):

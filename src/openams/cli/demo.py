@@ -1,82 +1,112 @@
-"""``ams demo``: build a small fleet's pushes as the meters send them, then decode them."""
+"""``ams demo``: the main job end to end on a simulated grid company, with a summary."""
 
 from __future__ import annotations
 
-import json
+from datetime import datetime
 from pathlib import Path
 
 import click
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
-from openams.dlms import PushDecoder
-from openams.services.decode import decode_hex_lines, parse_keys_csv
-from openams.services.demo import build_demo_sample, summarize
+from openams.demo import DemoResult, run_demo
 
 __all__ = ["demo_command"]
 
+_STEPS = {
+    "simulate": "Simulating the fleet",
+    "ingest": "Ingesting pushes",
+    "vee": "Validating and estimating",
+    "export": "Delivering to Elhub",
+}
+
 
 @click.command("demo")
-@click.option(
-    "--out",
-    type=click.Path(file_okay=False),
-    default="openams-demo",
-    show_default=True,
-    help="Directory for pushes.hex, keys.csv and decoded.jsonl.",
-)
-@click.option("--seed", type=int, default=1, show_default=True, help="Seed of the sample.")
-@click.option(
-    "--meters",
-    "per_style",
-    type=click.IntRange(1, 1000),
-    default=3,
-    show_default=True,
-    help="Meters per manufacturer.",
-)
-@click.option(
-    "--hours",
-    type=click.IntRange(1, 24 * 31),
-    default=3,
-    show_default=True,
-    help="Hourly ciphered List 3 pushes per meter.",
-)
-def demo_command(out: str, seed: int, per_style: int, hours: int) -> None:
-    """Build sample pushes (plain HAN lists, ciphered hourly lists, three broken on purpose),
-    decode them and summarise."""
-    sample = build_demo_sample(seed=seed, per_style=per_style, hours=hours)
+@click.option("--out", type=click.Path(file_okay=False), default="openams-demo",
+              show_default=True, help="Directory for everything the demo makes.")  # fmt: skip
+@click.option("--meters", type=click.IntRange(10, 100_000), default=1000, show_default=True,
+              help="Metering points in the simulated estate.")  # fmt: skip
+@click.option("--days", type=click.IntRange(1, 31), default=3, show_default=True,
+              help="Days simulated.")  # fmt: skip
+@click.option("--from", "first", type=click.DateTime(["%Y-%m-%d"]),
+              default="2026-01-05", show_default=True, help="The first day.")  # fmt: skip
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same run.")
+@click.option("--workers", type=click.IntRange(0, 64), default=0, show_default=True,
+              help="Worker processes (0: one per core).")  # fmt: skip
+@click.option("--quiet", is_flag=True, help="No progress bars.")
+def demo_command(out: str, meters: int, days: int, first: datetime, seed: int, workers: int,
+                 quiet: bool) -> None:  # fmt: skip
+    """Simulate an estate and its meters with faults and attacks, import it, ingest the
+    pushes, run VEE and the Elhub delivery, and summarise: the main job, end to end."""
     folder = Path(out)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "pushes.hex").write_text("\n".join(sample.lines) + "\n")
-    (folder / "keys.csv").write_text(sample.keys_csv)
-    keys = parse_keys_csv(sample.keys_csv, source=str(folder / "keys.csv"))
-    decoder = PushDecoder(keys=keys.get)
-    pushes = [line for line in sample.lines if not line.startswith("#")]
-    click.echo(
-        f"Built {len(pushes)} pushes from {len(sample.meters)} meters "
-        f"into {folder / 'pushes.hex'} (keys in {folder / 'keys.csv'})."
+    console = Console()
+    with Progress(
+        TextColumn("{task.description:<28}"), BarColumn(),
+        TextColumn("{task.completed:,}/{task.total:,}"), TimeElapsedColumn(),
+        console=console, disable=quiet,
+    ) as bar:  # fmt: skip
+        tasks: dict[str, TaskID] = {}
+
+        def step(name: str, done: int, total: int) -> None:
+            if name not in tasks:
+                tasks[name] = bar.add_task(_STEPS.get(name, name), total=total)
+            bar.update(tasks[name], completed=done, total=total)
+
+        result = run_demo(folder, meters=meters, days=days, first_day=first.date(), seed=seed,
+                          workers=workers, step=step)  # fmt: skip
+    _summary(result, console)
+
+
+def _summary(r: DemoResult, console: Console) -> None:
+    sim, got, vee = r.sim, r.ingest, r.vee
+    if sim is None or got is None or vee is None:  # pragma: no cover - run_demo fills them
+        raise click.ClickException("the demo did not finish")
+    c = sim.counts
+    last = r.exports[-1].day if r.exports else r.first_day
+    console.print(
+        f"\n[bold]OpenAMS demo[/bold]: {r.meters:,} metering points, {r.first_day} to {last}, "
+        f"in {sum(r.seconds.values()):.1f} s"
     )
-    results = []
-    with click.progressbar(length=len(pushes), label="Decoding", file=None) as bar:
-        for result in decode_hex_lines(sample.lines, decoder):
-            results.append(result)
-            bar.update(1)
-    with (folder / "decoded.jsonl").open("w") as fh:
-        for result in results:
-            fh.write(json.dumps(result, ensure_ascii=False) + "\n")
-    summary = summarize(results)
-    example = next(r for r in results if r["ok"] and r["security"] == "auth+enc")
-    click.echo("\nOne ciphered hourly push, decoded:")
-    click.echo(json.dumps(example, ensure_ascii=False, indent=2))
-    click.echo("\nSummary")
-    click.echo(f"  pushes           {summary.pushes}")
-    click.echo(
-        f"  decoded          {summary.decoded} ({summary.ciphered} ciphered and authenticated)"
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column()
+    faults = ", ".join(f"{n} {k}" for k, n in sorted(sim.faults.items())) or "none"
+    table.add_row("simulated", f"{sim.pushes_written:,} pushes arrived; {c['lost']:,} lost on "
+                  f"the radio, {c['duplicated']:,} duplicated, {c['late']:,} late, "
+                  f"{c['replayed']:,} replayed, {c['corrupted']:,} corrupted, "
+                  f"{c['wrong_key']:,} with a wrong key")  # fmt: skip
+    table.add_row("faults", faults)
+    quarantined = ", ".join(f"{n:,} {k}" for k, n in sorted(got.quarantined.items())) or "none"
+    table.add_row("received", f"{got.received:,} pushes: {got.stored:,} stored "
+                  f"({got.events:,} events), {got.duplicates:,} duplicates, "
+                  f"{got.quarantined_total:,} quarantined ({quarantined})")  # fmt: skip
+    accounted = got.stored + got.duplicates + got.quarantined_total == got.received
+    table.add_row("nothing lost", "yes: received = stored + duplicates + quarantined"
+                  if accounted else "NO: pushes unaccounted for")  # fmt: skip
+    security = ", ".join(f"{n:,} {k}" for k, n in sorted(got.security_events.items())) or "none"
+    table.add_row("security events", security)
+    statuses = ", ".join(f"{n:,} {s}" for s, n in sorted(vee.by_status.items()))
+    table.add_row("values", f"{vee.values:,}: {statuses}")
+    failed = ", ".join(f"{n:,} {s}" for s, n in sorted(vee.by_validation.items())) or "none"
+    table.add_row("not measured", failed)
+    methods = ", ".join(f"{n:,} {s}" for s, n in sorted(vee.by_estimation.items())) or "none"
+    table.add_row("estimated by", methods)
+    share = r.matching / r.checked if r.checked else 0.0
+    table.add_row("against the truth", f"{r.matching:,} of {r.checked:,} measured values equal "
+                  f"the simulated energy ({share:.2%})")  # fmt: skip
+    for export in r.exports:
+        counts = export.counts()
+        table.add_row(
+            f"Elhub {export.day}",
+            f"{counts['complete']:,} complete, {counts['estimated']:,} with estimates, "
+            f"{counts['missing']:,} missing; {export.series_sent:,} series in "
+            f"{len(export.files)} file(s)",
+        )
+    table.add_row("files", f"{r.folder}/ (grid/, pushes.jsonl, truth/, elhub/, openams.db)")
+    console.print(table)
+    console.print(
+        f"\nLook further: ams quarantine list --db {r.folder / 'openams.db'} | "
+        f"ams values --db {r.folder / 'openams.db'} --mp <GSRN> --from {r.first_day} "
+        f"--to {r.first_day}"
     )
-    for name, count in sorted(summary.by_manufacturer.items()):
-        click.echo(f"    {name:<14} {count}")
-    click.echo(
-        "  by framing       " + ", ".join(f"{k} {v}" for k, v in sorted(summary.by_framing.items()))
-    )
-    refused = ", ".join(f"{k} {v}" for k, v in sorted(summary.errors.items())) or "none"
-    click.echo(
-        f"  refused          {sum(summary.errors.values())} ({refused}; 3 were broken on purpose)"
-    )
-    click.echo(f"\nAll results: {folder / 'decoded.jsonl'}")
