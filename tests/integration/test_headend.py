@@ -17,6 +17,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,6 +33,7 @@ from openams.cli import main
 from openams.dlms import WrapperFrame, unframe
 from openams.headend import Garbage, Headend, MqttSettings, WrapperSplitter
 from openams.keyvault import KeyVault
+from openams.services.vee import local_day_bounds
 from openams.sim import build_grid
 from openams.sim.csvio import write_grid
 from openams.store import open_store
@@ -478,3 +480,32 @@ def test_mqtt_committed_but_unacknowledged_messages_come_again_as_duplicates(
     stats = second.stop()
     assert (stats.received, stats.stored, stats.duplicates) == (20, 0, 20)
     assert len(_reads(estate_db)) == 20
+
+
+def test_vee_runs_on_a_schedule_over_the_days_received(
+    estate: Path, imported: str, running: Start, capsys: pytest.CaptureFixture[str]
+) -> None:
+    headend = running(imported, tcp=("127.0.0.1", 0), vee_every_s=0.2)
+    capsys.readouterr()
+    code = main(["sim", "run", "--grid", str(estate / "grid"), *DAY,
+                 "--tcp", f"127.0.0.1:{headend.tcp_port}", "--quiet"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert code == 0, out
+    arrived = _arrived(out)
+    assert eventually(lambda: headend.stats().received >= arrived)
+    assert eventually(lambda: headend.stats().vee_runs >= 1)
+    stats = headend.stop()
+    assert stats.vee_values > 0
+    assert "vee: " in stats.line()
+    # every interval of the local day has a value with a status, none left missing
+    day = date.fromisoformat(DAY[1])
+    start_s, end_s = local_day_bounds(day)
+    steps = dict(_query(imported, "SELECT metering_point_id, push_interval_s FROM meters"))
+    assert len(steps) == 30
+    counts = dict(_query(imported, "SELECT metering_point_id, count(*) FROM interval_values "  # noqa: S608
+                                   f"WHERE start_at_s >= {start_s} AND start_at_s < {end_s} "
+                                   "GROUP BY metering_point_id"))  # fmt: skip
+    assert counts == {mp: (end_s - start_s) // step for mp, step in steps.items()}
+    statuses = {s for (s,) in _query(imported, "SELECT DISTINCT status FROM interval_values")}
+    assert "missing" not in statuses
+    assert "measured" in statuses

@@ -209,12 +209,16 @@ def test_a_clock_within_tolerance_is_trusted():
     assert {r.status for r in run(close, profile=flat_profile())} == {"measured"}
 
 
-def test_a_read_from_the_future_is_refused():
-    now_s = START_S + 10 * H
-    rows = by_start(run(hourly(lambda t: 1000), profile=flat_profile(), now_s=now_s))
-    assert rows[START_S + 9 * H].status == "measured"
-    assert rows[START_S + 12 * H].validation == "future"
-    assert rows[START_S + 12 * H].status == "temporary"
+def test_no_value_is_made_for_what_has_not_ended_and_future_reads_close_no_gap():
+    now_s = START_S + 10 * H + 30
+    silent = range(START_S + 8 * H + H, START_S + 10 * H + H, H)  # 09:00 and 10:00 lost
+    reads = [r for r in hourly(lambda t: 1000) if r.at_s not in silent]
+    rows = by_start(run(reads, profile=flat_profile(), now_s=now_s))
+    assert max(rows) == START_S + 9 * H  # the hour 09-10 has ended, 10-11 has not
+    assert rows[START_S + 7 * H].status == "measured"
+    # the read "from" 11:00 cannot close the gap: the values stay temporary
+    gap = [rows[START_S + 8 * H], rows[START_S + 9 * H]]
+    assert {(r.status, r.estimation) for r in gap} == {("temporary", "history")}
 
 
 def test_reads_contradicted_by_another_push_are_not_trusted():

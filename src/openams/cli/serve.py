@@ -54,6 +54,14 @@ STATUS_EVERY_S = 5.0
     metavar="ID",
     help="Fixed MQTT client id of this head-end (default: openams-headend-HOSTNAME).",
 )
+@click.option(
+    "--vee-every",
+    type=click.FloatRange(0),
+    default=300.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="Run VEE this often on the days of the pushes received since; 0 for never.",
+)
 def serve_command(
     db: str | None,
     kek_file: str | None,
@@ -62,6 +70,7 @@ def serve_command(
     mqtt_topic: str | None,
     mqtt_group: str | None,
     mqtt_client_id: str | None,
+    vee_every: float,
 ) -> int:
     """Receive pushes over TCP and MQTT and ingest them, until SIGINT or SIGTERM.
 
@@ -83,7 +92,8 @@ def serve_command(
     vault = settings.vault()
     store = open_store(settings.db_url)
     try:
-        headend = Headend(store, vault, tcp=listen, mqtt=subscribe)
+        headend = Headend(store, vault, tcp=listen, mqtt=subscribe,
+                          vee_every_s=vee_every or None)  # fmt: skip
         stop = threading.Event()
         previous = _on_signals(stop)
         try:

@@ -23,6 +23,8 @@ Invariants:
       broker sends at most ``receive_maximum`` unacknowledged messages).
     * The database away is waited out: the batch is retried, with the meters' state reloaded
       from the store, until it commits or :meth:`Headend.stop` gives up on it.
+    * VEE runs on a schedule (every ``vee_every_s``) over the local days the committed
+      pushes are of, and once more at :meth:`Headend.stop`; a store away postpones it.
     * Logs carry counts and reasons only: no meter identifier, address, topic or key.
 """
 
@@ -34,6 +36,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import date
 from typing import NamedTuple
 
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -51,8 +54,10 @@ from openams.services.ingest import (
     ReadRow,
     ingest,
 )
+from openams.services.vee import days_between, run_vee
 from openams.store import Store
 from openams.store.ingest import SqlIngestStore
+from openams.store.vee import SqlVeeStore
 
 from .mqtt import Delivery, MqttSettings, MqttSubscriber
 from .tcp import DEFAULT_HOST, DEFAULT_MAX_FRAME_SIZE, DEFAULT_PORT, TcpListener
@@ -87,6 +92,8 @@ class HeadendStats:
         tcp_connections: TCP connections open now.
         mqtt_state: ``connected``, ``reconnecting`` or ``closed`` (``None`` without MQTT).
         batches: Batches committed.
+        vee_runs: VEE runs done.
+        vee_values: Values VEE validated or estimated.
     """
 
     received: int = 0
@@ -98,6 +105,8 @@ class HeadendStats:
     tcp_connections: int = 0
     mqtt_state: str | None = None
     batches: int = 0
+    vee_runs: int = 0
+    vee_values: int = 0
 
     @property
     def quarantined_total(self) -> int:
@@ -115,6 +124,8 @@ class HeadendStats:
         )
         if self.mqtt_state is not None:
             text += f"; mqtt: {self.mqtt_state}, {self.acknowledged:,} acknowledged"
+        if self.vee_runs:
+            text += f"; vee: {self.vee_runs:,} runs, {self.vee_values:,} values"
         return text
 
 
@@ -254,6 +265,8 @@ class Headend:
         max_backlog: TCP reading pauses while this many pushes wait.
         duplicate_window_s: A copy of a push within this of the first is a duplicate. [s]
         clock: Wall clock for arrival times. [s since the epoch]
+        vee_every_s: How often VEE runs over the days of the pushes committed since; ``None``
+            for never (``ams vee run`` then). [s]
     """
 
     def __init__(
@@ -269,6 +282,7 @@ class Headend:
         max_backlog: int = 20_000,
         duplicate_window_s: int = 900,
         clock: Callable[[], float] = time.time,
+        vee_every_s: float | None = 300.0,
     ) -> None:
         if batch_size < 1 or not flush_s > 0 or max_backlog < 1:
             raise ValueError("batch_size, flush_s and max_backlog must be positive")
@@ -287,6 +301,12 @@ class Headend:
         self._writer = threading.Thread(target=self._write, name="openams-writer", daemon=True)
         self._started = self._stopped = False
         self.failure: str | None = None
+        self._store = store
+        self.vee_every_s = vee_every_s
+        self._vee_days: set[date] = set()
+        self._vee_runs = self._vee_values = 0
+        self._vee_stop = threading.Event()
+        self._vee = threading.Thread(target=self._vee_loop, name="openams-vee", daemon=True)
         self.tcp = (
             TcpListener(tcp[0], tcp[1], self._from_tcp, busy=self._busy,
                         max_frame_size=max_frame_size, clock=clock)
@@ -313,6 +333,8 @@ class Headend:
         if self._started:
             raise RuntimeError("the head-end was started already")
         self._writer.start()
+        if self.vee_every_s is not None:
+            self._vee.start()
         self._started = True
         try:
             if self.tcp is not None:
@@ -357,6 +379,11 @@ class Headend:
             self._writer.join(timeout_s)
         if self.mqtt is not None:
             self.mqtt.close()
+        self._vee_stop.set()
+        if self._vee.is_alive():
+            self._vee.join(timeout_s)
+        if self.vee_every_s is not None:
+            self._run_vee()  # the last pushes validated too
         final = self.stats()
         if final.waiting:
             log.error("stopped with %d pushes not committed", final.waiting)
@@ -377,6 +404,8 @@ class Headend:
                 tcp_connections=self.tcp.connections if self.tcp is not None else 0,
                 mqtt_state=self._mqtt_state(),
                 batches=self._batches,
+                vee_runs=self._vee_runs,
+                vee_values=self._vee_values,
             )
 
     def _mqtt_state(self) -> str | None:
@@ -416,6 +445,9 @@ class Headend:
                 with self._lock:
                     _add(self._report, report)
                     self._batches += 1
+                    if report.first_read_s is not None and report.last_read_s is not None:
+                        self._vee_days.update(days_between(report.first_read_s,
+                                                           report.last_read_s))  # fmt: skip
                 if self.mqtt is not None:
                     self.mqtt.ack(item.delivery for item in batch if item.delivery is not None)
                 self._meters.prune(int(self._clock()))
@@ -424,6 +456,33 @@ class Headend:
         except Exception as exc:  # the writer thread's top: report it, the entry point exits
             self.failure = f"{type(exc).__name__}: {exc}"
             log.critical("the writer stopped: %s", type(exc).__name__)
+
+    # -- VEE on a schedule ----------------------------------------------------------------------
+
+    def _vee_loop(self) -> None:
+        assert self.vee_every_s is not None  # noqa: S101 - only started with a schedule
+        while not self._vee_stop.wait(self.vee_every_s):
+            self._run_vee()
+
+    def _run_vee(self) -> None:
+        with self._lock:
+            days, self._vee_days = sorted(self._vee_days), set()
+        if not days:
+            return
+        try:
+            report = run_vee(SqlVeeStore(self._store), days, now_s=int(self._clock()))
+        except (OperationalError, InterfaceError, PoolTimeoutError):
+            log.warning("VEE postponed: the store is away")
+            with self._lock:
+                self._vee_days.update(days)
+            return
+        except Exception as exc:  # keep the head-end running; the next run tries again
+            log.error("VEE failed: %s", type(exc).__name__)
+            return
+        with self._lock:
+            self._vee_runs += 1
+            self._vee_values += report.values
+        log.info("VEE of %d day(s): %d values", len(days), report.values)
 
     def _commit(self, pushes: list[IncomingPush]) -> IngestReport:
         """Ingest and commit ``pushes`` as one transaction, waiting out a database away; a push

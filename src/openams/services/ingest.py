@@ -207,8 +207,8 @@ class IngestReport:
     intervals: int = 0
     quarantined: Counter[str] = field(default_factory=Counter)
     security_events: Counter[str] = field(default_factory=Counter)
-    first_read_s: int | None = None  # the earliest and latest clocks of the reads stored
-    last_read_s: int | None = None
+    first_read_s: int | None = None  # the earliest and latest clocks of the lists received
+    last_read_s: int | None = None  # (stored or duplicate): the days VEE should look at
 
     @property
     def quarantined_total(self) -> int:
@@ -361,6 +361,13 @@ class _Ingest:
             )  # fmt: skip
             return self.outcome
         counter = decoded.counter
+        at_s = decoded.time_s
+        if at_s is not None and decoded.event is None:  # the days this ingest is about
+            report = self.report
+            if report.first_read_s is None or at_s < report.first_read_s:
+                report.first_read_s = at_s
+            if report.last_read_s is None or at_s > report.last_read_s:
+                report.last_read_s = at_s
         verdict = entry.window.verdict(counter)
         if verdict is not CounterVerdict.NEW:
             if verdict is CounterVerdict.SEEN and not entry.arrivals_loaded:
@@ -415,11 +422,7 @@ class _Ingest:
             batch.reads.append(read)
             self._intervals(batch, entry, read)
             self._remember(entry, read)
-            report = self.report
-            if report.first_read_s is None or at_s < report.first_read_s:
-                report.first_read_s = at_s
-            if report.last_read_s is None or at_s > report.last_read_s:
-                report.last_read_s = at_s
+
         entry.window.accept(counter)
         entry.first_seen_s[counter] = item.received_at_s
         self.touched[entry.meter_id] = entry.window

@@ -37,6 +37,7 @@ from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 __all__ = [
+    "Checked",
     "FixedValue",
     "PointInfo",
     "Profile",
@@ -45,7 +46,9 @@ __all__ = [
     "VeeReport",
     "VeeSettings",
     "VeeStore",
+    "check_point",
     "days_between",
+    "estimate_point",
     "local_day_bounds",
     "run_vee",
     "share_out",
@@ -190,9 +193,10 @@ def local_day_bounds(day: date) -> tuple[int, int]:
 
 
 def days_between(first_s: int, last_s: int) -> list[date]:
-    """The local days from the one of ``first_s`` to the one of ``last_s``, both included."""
+    """The local days of register reads from ``first_s`` to ``last_s``: a read at midnight
+    closes the day before it."""
     first = datetime.fromtimestamp(first_s, UTC).astimezone(OSLO).date()
-    last = datetime.fromtimestamp(last_s, UTC).astimezone(OSLO).date()
+    last = datetime.fromtimestamp(max(first_s, last_s - 1), UTC).astimezone(OSLO).date()
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
@@ -306,6 +310,131 @@ def _diff(a: Registers, b: Registers) -> tuple[list[int | None], bool]:
     return values, backwards
 
 
+@dataclass(slots=True)
+class Checked:
+    """A point's reads and values over the horizon after validation (the first pass)."""
+
+    horizon: tuple[int, int]
+    now_s: int  # no value is made for an interval that has not ended by then
+    trusted: dict[int, Read]
+    distrust: dict[int, str]  # clock -> why the read there is not trusted
+    values: dict[int, list[int | None]]  # interval start -> the four register differences
+    reason: dict[int, str]  # interval start -> why it has no accepted value
+
+
+def check_point(
+    point: PointInfo,
+    reads: Sequence[Read],
+    window: tuple[int, int],
+    *,
+    now_s: int,
+    settings: VeeSettings,
+    fixed: dict[int, FixedValue] | None = None,
+    conflicts: set[int] | None = None,
+) -> Checked:
+    """The first pass: which reads are trusted, and each interval's value or why it has none
+    (every validation but the stuck register, which needs the point's shape)."""
+    step = point.resolution_s
+    start_s, end_s = window
+    h0 = start_s - settings.context_s // step * step
+    h1 = end_s + settings.context_s // step * step
+    fixed = fixed or {}
+    conflicts = conflicts or set()
+    # which reads are trusted
+    trusted: dict[int, Read] = {}
+    distrust: dict[int, str] = {}
+    leads: dict[int, list[int]] = {}
+    future_s = now_s + settings.future_tolerance_s
+    for read in reads:
+        at = read.at_s
+        if at > future_s:
+            distrust[at] = "future"
+        elif at % step:
+            continue  # off the boundary: a read, but not one an interval can start or end at
+        elif at in conflicts:
+            distrust[at] = "conflicting_duplicate"
+        else:
+            trusted[at] = read
+            leads.setdefault(at // 86_400, []).append(read.received_at_s - at)
+    tolerance = settings.clock_tolerance_s
+    for utc_day, day_leads in leads.items():
+        if len(day_leads) < 4:
+            continue
+        day_leads.sort()
+        earliest, median = day_leads[0], day_leads[len(day_leads) // 2]
+        # ahead: a push cannot arrive before its clock says it was made; behind: every push
+        # of the day arrives about equally late (pushes replayed from an archive do not)
+        if earliest < -tolerance or (earliest > tolerance and median - earliest <= 600):
+            for at in [a for a in trusted if a // 86_400 == utc_day]:
+                del trusted[at]
+                distrust[at] = "clock_off"
+    # a value per interval of the horizon, or the reason there is none
+    fuse_wh = point.fuse_limit_w * step / 3600.0
+    values: dict[int, list[int | None]] = {}
+    reason: dict[int, str] = {}
+    for t in range(h0, h1, step):
+        if t in fixed:
+            continue
+        a, b = trusted.get(t), trusted.get(t + step)
+        if a is None or b is None:
+            reason[t] = distrust.get(t) or distrust.get(t + step) or "no_reading"
+            continue
+        ra, rb = a.registers, b.registers
+        try:  # the common case, every register known
+            diff: list[int | None] = [rb[0] - ra[0], rb[1] - ra[1], rb[2] - ra[2], rb[3] - ra[3]]  # type: ignore[operator]
+            backwards = diff[0] < 0 or diff[1] < 0 or diff[2] < 0 or diff[3] < 0  # type: ignore[operator]
+        except TypeError:
+            diff, backwards = _diff(ra, rb)
+        if backwards:
+            reason[t] = "register_decreased"
+        elif (diff[0] or 0) > fuse_wh or (diff[1] or 0) > fuse_wh:
+            reason[t] = "above_fuse"
+        values[t] = diff
+    return Checked((h0, h1), now_s, trusted, distrust, values, reason)
+
+
+def estimate_point(
+    point: PointInfo,
+    checked: Checked,
+    window: tuple[int, int],
+    *,
+    settings: VeeSettings,
+    bounds: _Bounds,
+    profile: Callable[[PointInfo], Profile | None],
+    fixed: dict[int, FixedValue] | None = None,
+) -> list[ValueRow]:
+    """The second pass: stuck registers, then a row for every interval of ``window`` but
+    the fixed ones — measured, or estimated with its gap (written whole)."""
+    step = point.resolution_s
+    start_s, end_s = window[0], min(window[1], checked.now_s // step * step)
+    window = (start_s, max(start_s, end_s))
+    h0, h1 = checked.horizon
+    fixed = fixed or {}
+    values, reason = checked.values, checked.reason
+    _stuck_runs(point, checked.trusted, reason, settings, profile)
+    rows: list[ValueRow] = []
+    mp = point.metering_point_id
+    t = h0
+    while t < h1:
+        if t in fixed:
+            t += step
+            continue
+        if t not in reason:
+            if start_s <= t < end_s:
+                v = values[t]
+                rows.append(ValueRow(mp, step, t, v[0], v[1], v[2], v[3], "measured", None, None))
+            t += step
+            continue
+        g0 = t
+        while t < h1 and t in reason and t not in fixed:
+            t += step
+        if t > start_s and g0 < end_s:
+            rows += _fill_gap(point, g0, t, (h0, h1), window, checked.trusted,
+                              checked.distrust, values, reason, settings, bounds,
+                              profile)  # fmt: skip
+    return rows
+
+
 def vee_point(
     point: PointInfo,
     reads: Sequence[Read],
@@ -324,73 +453,10 @@ def vee_point(
     it), by clock. ``profile`` gives the point's expected shape when it is needed (its
     history, else its type's profile, else ``None``).
     """
-    step = point.resolution_s
-    start_s, end_s = window
-    h0 = start_s - settings.context_s // step * step
-    h1 = end_s + settings.context_s // step * step
-    fixed = fixed or {}
-    conflicts = conflicts or set()
-    # 1. which reads are trusted
-    trusted: dict[int, Read] = {}
-    distrust: dict[int, str] = {}
-    leads: dict[int, list[int]] = {}
-    for read in reads:
-        at = read.at_s
-        if at > now_s + settings.future_tolerance_s:
-            distrust[at] = "future"
-        elif at % step:
-            continue  # off the boundary: a read, but not one an interval can start or end at
-        elif at in conflicts:
-            distrust[at] = "conflicting_duplicate"
-        else:
-            trusted[at] = read
-            leads.setdefault(at // 86_400, []).append(read.received_at_s - at)
-    tolerance = settings.clock_tolerance_s
-    for utc_day, day_leads in leads.items():
-        earliest = min(day_leads)
-        if len(day_leads) >= 4 and (earliest < -tolerance or earliest > tolerance):
-            for at in [a for a in trusted if a // 86_400 == utc_day]:
-                del trusted[at]
-                distrust[at] = "clock_off"
-    # 2. a value per interval of the horizon, or the reason there is none
-    fuse_wh = point.fuse_limit_w * step / 3600.0
-    values: dict[int, list[int | None]] = {}
-    reason: dict[int, str] = {}
-    for t in range(h0, h1, step):
-        if t in fixed:
-            continue
-        a, b = trusted.get(t), trusted.get(t + step)
-        if a is None or b is None:
-            reason[t] = distrust.get(t) or distrust.get(t + step) or "no_reading"
-            continue
-        diff, backwards = _diff(a.registers, b.registers)
-        if backwards:
-            reason[t] = "register_decreased"
-        elif (diff[0] or 0) > fuse_wh or (diff[1] or 0) > fuse_wh:
-            reason[t] = "above_fuse"
-        values[t] = diff
-    _stuck_runs(point, trusted, reason, settings, profile)
-    # 3. gaps: runs of intervals without an accepted value
-    rows: list[ValueRow] = []
-    mp = point.metering_point_id
-    t = h0
-    while t < h1:
-        if t in fixed:
-            t += step
-            continue
-        if t not in reason:
-            if start_s <= t < end_s:
-                v = values[t]
-                rows.append(ValueRow(mp, step, t, v[0], v[1], v[2], v[3], "measured", None, None))
-            t += step
-            continue
-        g0 = t
-        while t < h1 and t in reason and t not in fixed:
-            t += step
-        if t > start_s and g0 < end_s:
-            rows += _fill_gap(point, g0, t, (h0, h1), window, trusted, distrust, values,
-                              reason, settings, bounds, profile)  # fmt: skip
-    return rows
+    checked = check_point(point, reads, window, now_s=now_s, settings=settings, fixed=fixed,
+                          conflicts=conflicts)  # fmt: skip
+    return estimate_point(point, checked, window, settings=settings, bounds=bounds,
+                          profile=profile, fixed=fixed)  # fmt: skip
 
 
 def _stuck_runs(
@@ -452,6 +518,8 @@ def _fill_gap(
     # the time after the window may not have come: stay inside the window then
     first = opening.at_s if opening is not None else max(g0, window[0])
     last = closing.at_s if closing is not None else min(g1, window[1])
+    if last <= first:
+        return []
     starts = list(range(first, last, step))
     shape = profile(point)
     expected = [shape.expected(s) if shape else (0.0, 0.0, 0.0, 0.0) for s in starts]
@@ -525,14 +593,21 @@ def run_vee(
         reads = store.reads(window[0] - context, window[1] + context)
         fixed = store.fixed(*window)
         conflicts = store.conflicts(window[0] - context, window[1] + context)
-        shape = _Shapes(store, points, reads, window, settings)
+        checked = {
+            p.metering_point_id: check_point(
+                p, reads.get(p.metering_point_id, ()), window, now_s=now_s, settings=settings,
+                fixed=fixed.get(p.metering_point_id),
+                conflicts=conflicts.get(p.metering_point_id),
+            )
+            for p in points
+        }  # fmt: skip
+        del reads
+        shape = _Shapes(store, points, checked, window, settings)
         rows: list[ValueRow] = []
         for point in points:
             mp = point.metering_point_id
-            rows += vee_point(
-                point, reads.get(mp, ()), window, now_s=now_s, settings=settings,
-                bounds=store, profile=shape, fixed=fixed.get(mp), conflicts=conflicts.get(mp),
-            )  # fmt: skip
+            rows += estimate_point(point, checked[mp], window, settings=settings, bounds=store,
+                                   profile=shape, fixed=fixed.get(mp))  # fmt: skip
         store.save_values(rows, now_s)
         for row in rows:
             report.by_status[row.status] += 1
@@ -559,11 +634,11 @@ class _Shapes:
         self,
         store: VeeStore,
         points: Sequence[PointInfo],
-        reads: dict[str, list[Read]],
+        checked: dict[str, Checked],
         window: tuple[int, int],
         settings: VeeSettings,
     ) -> None:
-        self.store, self.points, self.reads = store, points, reads
+        self.store, self.points, self.checked = store, points, checked
         self.window, self.settings = window, settings
         self.types: dict[tuple[str, int], Profile] | None = None
         self.known: dict[str, Profile | None] = {}
@@ -578,7 +653,7 @@ class _Shapes:
                 self.known[mp] = own
             else:
                 if self.types is None:
-                    self.types = _type_profiles(self.points, self.reads, self.window)
+                    self.types = _type_profiles(self.points, self.checked, self.window)
                 self.known[mp] = self.types.get((point.customer_type, point.resolution_s))
         return self.known[mp]
 
@@ -590,21 +665,18 @@ def final_before_s(now_s: int, settings: VeeSettings) -> int:
 
 
 def _type_profiles(
-    points: Sequence[PointInfo], reads: dict[str, list[Read]], window: tuple[int, int]
+    points: Sequence[PointInfo], checked: dict[str, Checked], window: tuple[int, int]
 ) -> dict[tuple[str, int], Profile]:
-    """Each customer type's mean shape over the window, from its points' trusted pairs."""
+    """Each customer type's mean shape over the window, from its points' accepted values."""
     rows: dict[tuple[str, int], list[tuple[int, Sequence[int | None]]]] = {}
     for point in points:
-        step = point.resolution_s
-        by_clock = {r.at_s: r for r in reads.get(point.metering_point_id, ()) if not r.at_s % step}
-        bucket = rows.setdefault((point.customer_type, step), [])
-        for t in range(window[0], window[1], step):
-            a, b = by_clock.get(t), by_clock.get(t + step)
-            if a is not None and b is not None:
-                diff, backwards = _diff(a.registers, b.registers)
-                fuse_wh = point.fuse_limit_w * step / 3600.0
-                if not backwards and (diff[0] or 0) <= fuse_wh:
-                    bucket.append((t, diff))
+        found = checked.get(point.metering_point_id)
+        if found is None:
+            continue
+        bucket = rows.setdefault((point.customer_type, point.resolution_s), [])
+        reason = found.reason
+        bucket += [(t, v) for t, v in found.values.items()
+                   if window[0] <= t < window[1] and t not in reason]  # fmt: skip
     out = {}
     for key, bucket in rows.items():
         profile = Profile(key[1], bucket, own=False)

@@ -43,8 +43,9 @@ class SqlExportStore:
         )
         out: dict[str, dict[int, tuple[int | None, int | None, str]]] = {}
         with self.store.engine.connect() as connection:
-            for mp, at_s, import_wh, export_wh, status in connection.execute(query):
-                out.setdefault(mp, {})[at_s] = (import_wh, export_wh, status)
+            rows = connection.execute(query).all()
+        for mp, at_s, import_wh, export_wh, status in rows:
+            out.setdefault(mp, {})[at_s] = (import_wh, export_wh, status)
         return out
 
     def last_versions(self, day: str) -> dict[tuple[str, str], tuple[int, str]]:

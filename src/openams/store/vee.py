@@ -68,12 +68,18 @@ class SqlVeeStore:
             .order_by(_R.read_at_s)
         )  # fmt: skip
         out: dict[str, list[Read]] = {}
-        point = self._point
+        if not self._point_of:
+            self.points()
+        point_of = self._point_of
         with self.store.engine.connect() as connection:
-            for meter_id, at_s, received_s, a, b, c, d in connection.execute(query):
-                mp = point(meter_id)
-                if mp is not None:
-                    out.setdefault(mp, []).append(Read(at_s, received_s, (a, b, c, d)))
+            rows = connection.execute(query).all()
+        for meter_id, at_s, received_s, a, b, c, d in rows:
+            mp = point_of.get(meter_id)
+            if mp is not None:
+                found = out.get(mp)
+                if found is None:
+                    found = out[mp] = []
+                found.append(Read(at_s, received_s, (a, b, c, d)))
         return out
 
     def _nearest(
@@ -152,7 +158,7 @@ class SqlVeeStore:
         updated = columns[3:]
         return (
             f"INSERT INTO interval_values ({', '.join(columns)}) "  # noqa: S608 - our names
-            f"VALUES ({', '.join([marks] * len(columns))}) "
+            f"VALUES ({', '.join([marks] * len(ValueRow._fields))}, {{now_s:d}}) "
             "ON CONFLICT (metering_point_id, resolution_s, start_at_s) DO UPDATE SET "
             + ", ".join(f"{c} = excluded.{c}" for c in updated)
             + f" WHERE {_NOT_FIXED}"
@@ -169,10 +175,9 @@ class SqlVeeStore:
                 datetime.fromtimestamp(min(starts), UTC).date(),
                 datetime.fromtimestamp(max(starts), UTC).date(),
             )
+            sql = self._upsert_sql.format(now_s=int(now_s))  # an int, so no injection
             for i in range(0, len(rows), 50_000):
-                connection.exec_driver_sql(
-                    self._upsert_sql, [(*row, now_s) for row in rows[i : i + 50_000]]
-                )
+                connection.exec_driver_sql(sql, list(rows[i : i + 50_000]))
 
     def finalise(self, before_s: int, now_s: int, since_s: int | None = None) -> int:
         """Estimates starting in ``[since_s, before_s)`` become final; how many did."""
