@@ -22,8 +22,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import NamedTuple, Protocol
 
+from .batch import gc_paused
 from .elhub_message import (
     MessageHeader,
     MeteringPointSeries,
@@ -42,8 +44,6 @@ __all__ = [
 ]
 
 MAX_SERIES = 9_999
-_THOUSAND = Decimal(1000)
-_MILLI = Decimal("0.001")
 
 
 class DeliveryRecord(NamedTuple):
@@ -159,8 +159,14 @@ def deadline_of(day: date) -> datetime:
     return datetime(following.year, following.month, following.day, 7, tzinfo=OSLO)
 
 
-def _kwh(wh: int) -> Decimal:
-    return (Decimal(wh) / _THOUSAND).quantize(_MILLI)
+_MISSING = ObservationValue(None, "missing")
+
+
+@lru_cache(maxsize=1 << 17)
+def _observation(wh: int, status: str) -> ObservationValue:
+    """A value in kWh with exactly three decimals (exact: a shift of the exponent); values
+    are immutable, so one object serves every interval with the same energy and status."""
+    return ObservationValue(Decimal(wh).scaleb(-3), status)
 
 
 def export_day(
@@ -180,6 +186,21 @@ def export_day(
     Raises:
         MessageError: a series Elhub would refuse (a bug, not an input problem).
     """
+    with gc_paused():
+        return _export_day(store, day, sender_gln=sender_gln, write=write, now_s=now_s,
+                           resend=resend, progress=progress)  # fmt: skip
+
+
+def _export_day(
+    store: ExportStore,
+    day: date,
+    *,
+    sender_gln: str,
+    write: Callable[[str, bytes], str],
+    now_s: int,
+    resend: bool,
+    progress: Callable[[int, int], None] | None,
+) -> ExportReport:
     start_s, end_s = local_day_bounds(day)
     now = datetime.fromtimestamp(now_s, UTC)
     report = ExportReport(day, deadline_of(day), now.astimezone(OSLO))
@@ -196,25 +217,28 @@ def export_day(
         counts = {"measured": 0, "estimated": 0, "missing": 0}
         version_of_point = 0
         for direction in directions:
-            observations = []
             column = 0 if direction == "consumption" else 1
+            observations: list[ObservationValue] = []
+            pieces: list[tuple[int | None, str]] = []  # what the digest is made of
             for t in range(start_s, end_s, step):
                 found = stored.get(t)
-                wh = (found[0] if column == 0 else found[1]) if found is not None else None
-                status = "missing" if found is None or found[2] == "rejected" else found[2]
-                if wh is None or status == "missing":
-                    observations.append(ObservationValue(None, "missing"))
-                    status = "missing"
+                if found is None:
+                    observations.append(_MISSING)
+                    pieces.append((None, "missing"))
+                    continue
+                wh, status = (found[0] if column == 0 else found[1]), found[2]
+                if wh is None or status in ("missing", "rejected"):
+                    observations.append(_MISSING)
+                    pieces.append((None, "missing"))
                 else:
-                    observations.append(ObservationValue(_kwh(wh), status))
-                if direction == "consumption":
-                    kind = status if status in ("measured", "missing") else "estimated"
-                    counts[kind] += 1
-            if all(o.status == "missing" for o in observations):
+                    observations.append(_observation(wh, status))
+                    pieces.append((wh, status))
+            if direction == "consumption":
+                for _, status in pieces:
+                    counts[status if status in ("measured", "missing") else "estimated"] += 1
+            if all(status == "missing" for _, status in pieces):
                 continue  # nothing to send: Elhub takes no empty series
-            digest = hashlib.sha256(
-                ";".join(f"{o.quantity_kwh}:{o.status}" for o in observations).encode()
-            ).hexdigest()
+            digest = hashlib.sha256(repr(pieces).encode()).hexdigest()
             last = sent.get((mp, direction))
             if last is not None and last[1] == digest and not resend:
                 report.unchanged += 1

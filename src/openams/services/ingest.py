@@ -306,6 +306,8 @@ class _Ingest:
         self.report = IngestReport()
         self.outcome = ""
         self.touched: dict[str, CounterWindow] = {}  # windows moved since last persisted
+        # the reads of the batch not yet committed, which the store cannot be asked for
+        self.unsaved: dict[tuple[str, int], ReadRow] = {}
 
     def _entry(self, title: bytes) -> MeterEntry | None:
         if title not in self.meters:
@@ -420,6 +422,7 @@ class _Ingest:
                     return self.outcome
             read = ReadRow(entry.meter_id, at_s, item.received_at_s, counter, *decoded.registers)
             batch.reads.append(read)
+            self.unsaved[(entry.meter_id, at_s)] = read
             self._intervals(batch, entry, read)
             self._remember(entry, read)
 
@@ -432,7 +435,9 @@ class _Ingest:
     def _neighbour(self, entry: MeterEntry, at_s: int) -> ReadRow | None:
         found = entry.recent.get(at_s)
         if found is None and entry.newest_read_s is not None and at_s <= entry.newest_read_s:
-            found = self.store.read_at(entry.meter_id, at_s)
+            found = self.unsaved.get((entry.meter_id, at_s))
+            if found is None:
+                found = self.store.read_at(entry.meter_id, at_s)
         return found
 
     def _remember(self, entry: MeterEntry, read: ReadRow) -> None:
@@ -502,6 +507,7 @@ def ingest(
                 batch.windows, run.touched = run.touched, {}
             store.save(batch)
             batch, pending = IngestBatch(), 0
+            run.unsaved.clear()
             if progress is not None:
                 progress(run.report)
     batch.windows, run.touched = run.touched, {}

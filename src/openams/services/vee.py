@@ -36,12 +36,15 @@ from datetime import UTC, date, datetime, timedelta
 from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
+from .batch import gc_paused
+
 __all__ = [
     "Checked",
     "FixedValue",
     "PointInfo",
     "Profile",
     "Read",
+    "StoredRow",
     "ValueRow",
     "VeeReport",
     "VeeSettings",
@@ -86,7 +89,7 @@ class VeeSettings:
     history_days: int = 28
     final_after_days: int = 5
     gap_search_days: int = 31
-    context_s: int = 12 * 3600
+    context_s: int = 6 * 3600
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +115,23 @@ class FixedValue(NamedTuple):
 
     status: str
     estimation: str | None
+
+
+class StoredRow(NamedTuple):
+    """An interval value as stored: the four quantities, status, validation, estimation."""
+
+    import_wh: int | None
+    export_wh: int | None
+    reactive_import_varh: int | None
+    reactive_export_varh: int | None
+    status: str
+    validation: str | None
+    estimation: str | None
+
+    @property
+    def fixed(self) -> bool:
+        """A manual edit or a final estimate: VEE leaves it."""
+        return self.status == "final_estimated" or self.estimation == "manual"
 
 
 class ValueRow(NamedTuple):
@@ -148,14 +168,19 @@ class VeeStore(Protocol):
         """The first read at or after ``at_s`` and not after ``limit_s``."""
         ...
 
-    def fixed(self, start_s: int, end_s: int) -> dict[str, dict[int, FixedValue]]:
-        """Manual edits and final estimates starting in ``[start_s, end_s)``."""
+    def stored(self, start_s: int, end_s: int) -> dict[str, dict[int, StoredRow]]:
+        """The values starting in ``[start_s, end_s)`` that are not ``measured``, as stored
+        now (a measured value is the difference of its two reads, as ingest wrote it)."""
         ...
 
     def history(
         self, metering_point_id: str, resolution_s: int, start_s: int, end_s: int
     ) -> list[tuple[int, int | None, int | None, int | None, int | None]]:
         """Measured values starting in ``[start_s, end_s)``: start and the four quantities."""
+        ...
+
+    def counts(self, start_s: int, end_s: int) -> dict[str, int]:
+        """How many values each point has starting in ``[start_s, end_s)``."""
         ...
 
     def conflicts(self, start_s: int, end_s: int) -> dict[str, set[int]]:
@@ -237,10 +262,14 @@ class Profile:
         for start_s, quantities in rows:
             seconds, weekday = _local(start_s)
             key = (1 if weekday >= 5 else 0, seconds // resolution_s)
-            acc = sums.setdefault(key, [0.0, 0.0, 0.0, 0.0, 0.0])
-            for i, q in enumerate(quantities):
-                if q is not None:
-                    acc[i] += q
+            acc = sums.get(key)
+            if acc is None:
+                acc = sums[key] = [0.0, 0.0, 0.0, 0.0, 0.0]
+            a, b, c, d = quantities
+            acc[0] += a or 0
+            acc[1] += b or 0
+            acc[2] += c or 0
+            acc[3] += d or 0
             acc[4] += 1
         self.samples = int(sum(acc[4] for acc in sums.values()))
         self._by_key: dict[tuple[int, int], Expected] = {}
@@ -583,7 +612,19 @@ def run_vee(
 ) -> VeeReport:
     """VEE of every metering point over each of ``days``, then finalisation of estimates
     ``final_after_days`` old (relative to ``now_s``)."""
-    settings = settings or VeeSettings()
+    with gc_paused():
+        return _run_vee(store, days, now_s=now_s, settings=settings or VeeSettings(),
+                        progress=progress)  # fmt: skip
+
+
+def _run_vee(
+    store: VeeStore,
+    days: Sequence[date],
+    *,
+    now_s: int,
+    settings: VeeSettings,
+    progress: Callable[[int, int], None] | None,
+) -> VeeReport:
     report = VeeReport(days=sorted(set(days)))
     points = store.points()
     report.points = len(points)
@@ -591,7 +632,11 @@ def run_vee(
         window = local_day_bounds(day)
         context = settings.context_s
         reads = store.reads(window[0] - context, window[1] + context)
-        fixed = store.fixed(*window)
+        stored = store.stored(*window)
+        fixed = {
+            mp: {t: FixedValue(v.status, v.estimation) for t, v in by_start.items() if v.fixed}
+            for mp, by_start in stored.items()
+        }
         conflicts = store.conflicts(window[0] - context, window[1] + context)
         checked = {
             p.metering_point_id: check_point(
@@ -608,7 +653,23 @@ def run_vee(
             mp = point.metering_point_id
             rows += estimate_point(point, checked[mp], window, settings=settings, bounds=store,
                                    profile=shape, fixed=fixed.get(mp))  # fmt: skip
-        store.save_values(rows, now_s)
+        # what is stored already is not written again: above all the measured values, which
+        # ingest wrote from the same two reads (only values stored otherwise were loaded) —
+        # unless a point has fewer values stored than the day has: then all of its values
+        counts = store.counts(*window)
+        made: dict[str, int] = {}
+        for row in rows:
+            if window[0] <= row.start_at_s < window[1]:
+                made[row.metering_point_id] = made.get(row.metering_point_id, 0) + 1
+        whole = {mp for mp, n in made.items() if counts.get(mp, 0) < n + len(fixed.get(mp, ()))}
+        changed = [
+            row for row in rows
+            if stored.get(row.metering_point_id, {}).get(row.start_at_s) != row[3:]
+            and (row.status != "measured" or row.metering_point_id in whole
+                 or not window[0] <= row.start_at_s < window[1]
+                 or row.start_at_s in stored.get(row.metering_point_id, {}))
+        ]  # fmt: skip
+        store.save_values(changed, now_s)
         for row in rows:
             report.by_status[row.status] += 1
             if row.validation:
@@ -667,19 +728,30 @@ def final_before_s(now_s: int, settings: VeeSettings) -> int:
 def _type_profiles(
     points: Sequence[PointInfo], checked: dict[str, Checked], window: tuple[int, int]
 ) -> dict[tuple[str, int], Profile]:
-    """Each customer type's mean shape over the window, from its points' accepted values."""
-    rows: dict[tuple[str, int], list[tuple[int, Sequence[int | None]]]] = {}
+    """Each customer type's mean shape over the window, from its points' accepted values
+    (first averaged per interval over the type's points, then made a profile)."""
+    sums: dict[tuple[str, int], dict[int, list[float]]] = {}
+    first, last = window
     for point in points:
         found = checked.get(point.metering_point_id)
         if found is None:
             continue
-        bucket = rows.setdefault((point.customer_type, point.resolution_s), [])
+        by_start = sums.setdefault((point.customer_type, point.resolution_s), {})
         reason = found.reason
-        bucket += [(t, v) for t, v in found.values.items()
-                   if window[0] <= t < window[1] and t not in reason]  # fmt: skip
+        for t, v in found.values.items():
+            if first <= t < last and t not in reason:
+                acc = by_start.get(t)
+                if acc is None:
+                    acc = by_start[t] = [0.0, 0.0, 0.0, 0.0, 0.0]
+                acc[0] += v[0] or 0
+                acc[1] += v[1] or 0
+                acc[2] += v[2] or 0
+                acc[3] += v[3] or 0
+                acc[4] += 1
     out = {}
-    for key, bucket in rows.items():
-        profile = Profile(key[1], bucket, own=False)
+    for key, by_start in sums.items():
+        means = [(t, [int(a[i] / a[4]) for i in range(4)]) for t, a in by_start.items()]
+        profile = Profile(key[1], means, own=False)
         if profile:
             out[key] = profile
     return out

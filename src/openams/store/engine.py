@@ -15,13 +15,13 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Select, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from openams.errors import InputError
 
-__all__ = ["Store", "StoreError", "ensure_month_partitions", "open_store"]
+__all__ = ["Store", "StoreError", "ensure_month_partitions", "fetch_rows", "open_store"]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -149,3 +149,23 @@ def ensure_month_partitions(connection: Connection, first: date, last: date) -> 
             made.append(name)
         year, month = nxt
     return made
+
+
+def fetch_rows(store: Store, query: Select[Any]) -> list[tuple[Any, ...]]:
+    """All rows of a query straight from the driver's cursor: plain tuples, none of the
+    result machinery (for the reads that fetch a day of every metering point)."""
+    compiled = query.compile(store.engine)
+    with store.engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        if raw is None:  # pragma: no cover - an open connection has one
+            raise StoreError("the database connection is closed")
+        cursor = raw.cursor()
+        try:
+            params = compiled.params
+            if store.dialect == "sqlite":
+                cursor.execute(str(compiled), [params[k] for k in compiled.positiontup or ()])
+            else:
+                cursor.execute(str(compiled), params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()

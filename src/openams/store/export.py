@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from openams.services.export import DeliveryRecord
 
-from .engine import Store
+from .engine import Store, fetch_rows
 from .schema import elhub_deliveries, interval_values, metering_points, meters
 
 __all__ = ["SqlExportStore"]
@@ -42,9 +42,7 @@ class SqlExportStore:
             c.start_at_s >= start_s, c.start_at_s < end_s
         )
         out: dict[str, dict[int, tuple[int | None, int | None, str]]] = {}
-        with self.store.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        for mp, at_s, import_wh, export_wh, status in rows:
+        for mp, at_s, import_wh, export_wh, status in fetch_rows(self.store, query):
             out.setdefault(mp, {})[at_s] = (import_wh, export_wh, status)
         return out
 

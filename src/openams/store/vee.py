@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, select, update
 
 from openams.domain.estate import main_fuse_limit_w
-from openams.services.vee import FixedValue, PointInfo, Read, ValueRow
+from openams.services.vee import PointInfo, Read, StoredRow, ValueRow
 
-from .engine import Store, ensure_month_partitions
+from .engine import Store, ensure_month_partitions, fetch_rows
 from .schema import interval_values, metering_points, meters, quarantine, register_reads
 
 __all__ = ["SqlVeeStore"]
@@ -71,9 +72,7 @@ class SqlVeeStore:
         if not self._point_of:
             self.points()
         point_of = self._point_of
-        with self.store.engine.connect() as connection:
-            rows = connection.execute(query).all()
-        for meter_id, at_s, received_s, a, b, c, d in rows:
+        for meter_id, at_s, received_s, a, b, c, d in self._rows(query):
             mp = point_of.get(meter_id)
             if mp is not None:
                 found = out.get(mp)
@@ -110,18 +109,25 @@ class SqlVeeStore:
         """The first read at or after ``at_s`` and not after ``limit_s``."""
         return self._nearest(metering_point_id, at_s, limit_s, before=False)
 
-    def fixed(self, start_s: int, end_s: int) -> dict[str, dict[int, FixedValue]]:
-        """Manual edits and final estimates starting in ``[start_s, end_s)``."""
-        query = select(_V.metering_point_id, _V.start_at_s, _V.status, _V.estimation).where(
-            _V.start_at_s >= start_s,
-            _V.start_at_s < end_s,
-            or_(_V.status == "final_estimated", _V.estimation == "manual"),
-        )
-        out: dict[str, dict[int, FixedValue]] = {}
-        with self.store.engine.connect() as connection:
-            for mp, at_s, status, estimation in connection.execute(query):
-                out.setdefault(mp, {})[at_s] = FixedValue(status, estimation)
+    def stored(self, start_s: int, end_s: int) -> dict[str, dict[int, StoredRow]]:
+        """The values starting in ``[start_s, end_s)`` that are not ``measured``."""
+        query = select(
+            _V.metering_point_id, _V.start_at_s, _V.import_wh, _V.export_wh,
+            _V.reactive_import_varh, _V.reactive_export_varh, _V.status, _V.validation,
+            _V.estimation,
+        ).where(
+            _V.start_at_s >= start_s, _V.start_at_s < end_s, _V.status != "measured"
+        )  # fmt: skip
+        out: dict[str, dict[int, StoredRow]] = {}
+        for row in self._rows(query):
+            found = out.get(row[0])
+            if found is None:
+                found = out[row[0]] = {}
+            found[row[1]] = StoredRow(*row[2:])
         return out
+
+    def _rows(self, query: Select[Any]) -> list[tuple[Any, ...]]:
+        return fetch_rows(self.store, query)
 
     def history(
         self, metering_point_id: str, resolution_s: int, start_s: int, end_s: int
@@ -136,6 +142,15 @@ class SqlVeeStore:
         )  # fmt: skip
         with self.store.engine.connect() as connection:
             return [(r[0], r[1], r[2], r[3], r[4]) for r in connection.execute(query)]
+
+    def counts(self, start_s: int, end_s: int) -> dict[str, int]:
+        """How many values each point has starting in ``[start_s, end_s)``."""
+        query = (
+            select(_V.metering_point_id, func.count())
+            .where(_V.start_at_s >= start_s, _V.start_at_s < end_s)
+            .group_by(_V.metering_point_id)
+        )
+        return {mp: int(n) for mp, n in self._rows(query)}
 
     def conflicts(self, start_s: int, end_s: int) -> dict[str, set[int]]:
         """Clocks of reads contradicted by another push, per metering point."""
