@@ -454,8 +454,9 @@ def estimate_point(
                 rows.append(ValueRow(mp, step, t, v[0], v[1], v[2], v[3], "measured", None, None))
             t += step
             continue
-        g0 = t
-        while t < h1 and t in reason and t not in fixed:
+        g0 = t  # a gap ends at the next trusted read: each part has its own ends
+        t += step
+        while t < h1 and t in reason and t not in fixed and t not in checked.trusted:
             t += step
         if t > start_s and g0 < end_s:
             rows += _fill_gap(point, g0, t, (h0, h1), window, checked.trusted,
