@@ -24,8 +24,9 @@ class MemoryStore:
         return self.points
 
     def day_values(self, start_s, end_s):
-        return {mp: {t: v for t, v in by.items() if start_s <= t < end_s}
-                for mp, by in self.values.items()}  # fmt: skip
+        values = {mp: {t: v for t, v in by.items() if start_s <= t < end_s}
+                  for mp, by in self.values.items()}  # fmt: skip
+        return values, {mp for mp, by in values.items() if any(v[1] for v in by.values())}
 
     def last_versions(self, day):
         out = {}

@@ -47,6 +47,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 
 from openams.domain.identifiers import is_valid_gsrn
 
@@ -275,21 +276,34 @@ def _write_series(out: list[str], s: MeteringPointSeries) -> None:
         _leaf("Identification", s.metering_point_id, 3, ' schemeAgencyIdentifier="9"'),
         "    </abie:MeteringPointUsedDomainLocation>",
     ]
+    known = _KNOWN
     for position, value in enumerate(s.values, start=1):
         if value.status == "missing" or value.quantity_kwh is None:
             continue  # nothing is sent for a missing interval
-        status = value.status
-        out.append(
-            f'    <abie:Observation Sequence="{position}">\n      {_OPEN[status]}'
-            f"{_kwh_text(value.quantity_kwh)}{_CLOSE[status]}\n    </abie:Observation>"
-        )
+        found = known.get(id(value))
+        body = found[1] if found is not None and found[0] is value else _body(value)
+        out.append(f'    <abie:Observation Sequence="{position}">\n{body}\n    </abie:Observation>')
     out.append("  </rsm:PayloadEnergyTimeSeries>")
+
+
+def _body(value: ObservationValue) -> str:
+    """The element inside an observation: the value's kind, quality and quantity."""
+    assert value.quantity_kwh is not None  # noqa: S101 - missing values are left out before
+    status = value.status
+    return f"      {_OPEN[status]}{_kwh_text(value.quantity_kwh)}{_CLOSE[status]}"
 
 
 def _utc_text(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+#: Values found valid already, by identity, with their element: values are immutable and
+#: the export hands the same object for the same energy and status. The object is kept, so
+#: its id is not reused while it is here.
+_KNOWN: dict[int, tuple[ObservationValue, str]] = {}
+
+
+@lru_cache(maxsize=1 << 16)
 def _kwh_text(quantity_kwh: Decimal) -> str:
     # ``+ 0`` turns -0 into 0; the value was checked to have at most 3 decimals.
     return f"{quantity_kwh + 0:.3f}"
@@ -325,8 +339,14 @@ def _check_series(s: MeteringPointSeries) -> None:
             f"{where}: {len(s.values)} values for {intervals} intervals of "
             f"{s.resolution_s} s from {_utc_text(s.start)} to {_utc_text(s.end)}"
         )
+    known = _KNOWN
     for position, value in enumerate(s.values, start=1):
+        found = known.get(id(value))
+        if found is not None and found[0] is value:
+            continue  # this very value was checked before
         _check_value(value, f"{where}, position {position}")
+        if value.status != "missing" and len(known) < 1 << 17:
+            known[id(value)] = (value, _body(value))
     if all(v.status == "missing" for v in s.values):
         raise MessageError(f"{where}: every value is missing; there is nothing to send")
 

@@ -69,8 +69,9 @@ class ExportStore(Protocol):
 
     def day_values(
         self, start_s: int, end_s: int
-    ) -> dict[str, dict[int, tuple[int | None, int | None, str]]]:
-        """Values starting in ``[start_s, end_s)``: point -> start -> (import, export, status)."""
+    ) -> tuple[dict[str, dict[int, tuple[int | None, int | None, str]]], set[str]]:
+        """Values starting in ``[start_s, end_s)``: point -> start -> (import, export,
+        status); and the points that fed energy into the grid in that time."""
         ...
 
     def last_versions(self, day: str) -> dict[tuple[str, str], tuple[int, str]]:
@@ -160,12 +161,20 @@ def deadline_of(day: date) -> datetime:
 
 
 _MISSING = ObservationValue(None, "missing")
+_GONE: tuple[int | None, str] = (None, "missing")
+
+
+def _piece(wh: int | None, status: str) -> tuple[int | None, str]:
+    """What is sent for a stored value: a rejected or unknown one is missing."""
+    return _GONE if wh is None or status in ("missing", "rejected") else (wh, status)
 
 
 @lru_cache(maxsize=1 << 17)
-def _observation(wh: int, status: str) -> ObservationValue:
+def _observation(wh: int | None, status: str) -> ObservationValue:
     """A value in kWh with exactly three decimals (exact: a shift of the exponent); values
     are immutable, so one object serves every interval with the same energy and status."""
+    if wh is None:
+        return _MISSING
     return ObservationValue(Decimal(wh).scaleb(-3), status)
 
 
@@ -204,7 +213,7 @@ def _export_day(
     start_s, end_s = local_day_bounds(day)
     now = datetime.fromtimestamp(now_s, UTC)
     report = ExportReport(day, deadline_of(day), now.astimezone(OSLO))
-    values = store.day_values(start_s, end_s)
+    values, exporters = store.day_values(start_s, end_s)
     sent = store.last_versions(day.isoformat())
     start, end = datetime.fromtimestamp(start_s, UTC), datetime.fromtimestamp(end_s, UTC)
     pending: list[tuple[MeteringPointSeries, DeliveryRecord]] = []
@@ -212,31 +221,27 @@ def _export_day(
     for number, (mp, step, customer_type) in enumerate(points, 1):
         stored = values.get(mp, {})
         directions = ["consumption"]
-        if "prosumer" in customer_type or any((v[1] or 0) > 0 for v in stored.values()):
+        if "prosumer" in customer_type or mp in exporters:
             directions.append("production")
         counts = {"measured": 0, "estimated": 0, "missing": 0}
         version_of_point = 0
+        found = [stored.get(t) for t in range(start_s, end_s, step)]
         for direction in directions:
-            column = 0 if direction == "consumption" else 1
-            observations: list[ObservationValue] = []
-            pieces: list[tuple[int | None, str]] = []  # what the digest is made of
-            for t in range(start_s, end_s, step):
-                found = stored.get(t)
-                if found is None:
-                    observations.append(_MISSING)
-                    pieces.append((None, "missing"))
-                    continue
-                wh, status = (found[0] if column == 0 else found[1]), found[2]
-                if wh is None or status in ("missing", "rejected"):
-                    observations.append(_MISSING)
-                    pieces.append((None, "missing"))
-                else:
-                    observations.append(_observation(wh, status))
-                    pieces.append((wh, status))
+            # what the digest is made of: the energy and status sent for each interval
+            pieces = (
+                [_piece(f[0], f[2]) if f is not None else _GONE for f in found]
+                if direction == "consumption"
+                else [_piece(f[1], f[2]) if f is not None else _GONE for f in found]
+            )
+            observations = [_observation(wh, status) for wh, status in pieces]
+            statuses = [status for _, status in pieces]
+            missing = statuses.count("missing")
             if direction == "consumption":
-                for _, status in pieces:
-                    counts[status if status in ("measured", "missing") else "estimated"] += 1
-            if all(status == "missing" for _, status in pieces):
+                measured = statuses.count("measured")
+                counts["measured"] += measured
+                counts["missing"] += missing
+                counts["estimated"] += len(statuses) - measured - missing
+            if missing == len(statuses):
                 continue  # nothing to send: Elhub takes no empty series
             digest = hashlib.sha256(repr(pieces).encode()).hexdigest()
             last = sent.get((mp, direction))

@@ -33,7 +33,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import NamedTuple, Protocol
+from typing import Any, NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from .batch import gc_paused
@@ -173,10 +173,11 @@ class VeeStore(Protocol):
         now (a measured value is the difference of its two reads, as ingest wrote it)."""
         ...
 
-    def history(
-        self, metering_point_id: str, resolution_s: int, start_s: int, end_s: int
-    ) -> list[tuple[int, int | None, int | None, int | None, int | None]]:
-        """Measured values starting in ``[start_s, end_s)``: start and the four quantities."""
+    def histories(
+        self, points: Sequence[tuple[str, int]], start_s: int, end_s: int
+    ) -> dict[str, list[tuple[int, int | None, int | None, int | None, int | None]]]:
+        """Measured values of these (metering point, interval length) starting in
+        ``[start_s, end_s)``: per point, start and the four quantities."""
         ...
 
     def counts(self, start_s: int, end_s: int) -> dict[str, int]:
@@ -349,6 +350,8 @@ class Checked:
     distrust: dict[int, str]  # clock -> why the read there is not trusted
     values: dict[int, list[int | None]]  # interval start -> the four register differences
     reason: dict[int, str]  # interval start -> why it has no accepted value
+    measured: int = 0  # measured values in the window, once estimated
+    flat: bool = True  # the import register stood still between two reads somewhere
 
 
 def check_point(
@@ -397,29 +400,38 @@ def check_point(
             for at in [a for a in trusted if a // 86_400 == utc_day]:
                 del trusted[at]
                 distrust[at] = "clock_off"
-    # a value per interval of the horizon, or the reason there is none
+    # a value from each two trusted reads one interval apart
     fuse_wh = point.fuse_limit_w * step / 3600.0
     values: dict[int, list[int | None]] = {}
     reason: dict[int, str] = {}
+    flat = False  # the import register stood still between two reads somewhere
+    previous_t, previous = -1, None
+    for t in sorted(trusted):
+        read = trusted[t]
+        if previous is not None:
+            ra: Any = previous.registers
+            rb: Any = read.registers
+            if ra[0] == rb[0]:
+                flat = True
+            if t - previous_t == step and previous_t not in fixed:
+                try:  # the common case, every register known
+                    diff: list[int | None] = [rb[0] - ra[0], rb[1] - ra[1], rb[2] - ra[2],
+                                              rb[3] - ra[3]]  # fmt: skip
+                    backwards = ra[0] > rb[0] or ra[1] > rb[1] or ra[2] > rb[2] or ra[3] > rb[3]
+                except TypeError:
+                    diff, backwards = _diff(ra, rb)
+                if backwards:
+                    reason[previous_t] = "register_decreased"
+                elif (diff[0] or 0) > fuse_wh or (diff[1] or 0) > fuse_wh:
+                    reason[previous_t] = "above_fuse"
+                values[previous_t] = diff
+        previous_t, previous = t, read
+    # every other interval of the horizon: the reason it has no value
     for t in range(h0, h1, step):
-        if t in fixed:
-            continue
-        a, b = trusted.get(t), trusted.get(t + step)
-        if a is None or b is None:
+        if t not in values and t not in fixed:
             reason[t] = distrust.get(t) or distrust.get(t + step) or "no_reading"
-            continue
-        ra, rb = a.registers, b.registers
-        try:  # the common case, every register known
-            diff: list[int | None] = [rb[0] - ra[0], rb[1] - ra[1], rb[2] - ra[2], rb[3] - ra[3]]  # type: ignore[operator]
-            backwards = diff[0] < 0 or diff[1] < 0 or diff[2] < 0 or diff[3] < 0  # type: ignore[operator]
-        except TypeError:
-            diff, backwards = _diff(ra, rb)
-        if backwards:
-            reason[t] = "register_decreased"
-        elif (diff[0] or 0) > fuse_wh or (diff[1] or 0) > fuse_wh:
-            reason[t] = "above_fuse"
-        values[t] = diff
-    return Checked((h0, h1), now_s, trusted, distrust, values, reason)
+    values = {t: v for t, v in values.items() if h0 <= t < h1}
+    return Checked((h0, h1), now_s, trusted, distrust, values, reason, flat=flat)
 
 
 def estimate_point(
@@ -431,18 +443,22 @@ def estimate_point(
     bounds: _Bounds,
     profile: Callable[[PointInfo], Profile | None],
     fixed: dict[int, FixedValue] | None = None,
+    measured_rows: bool = True,
 ) -> list[ValueRow]:
     """The second pass: stuck registers, then a row for every interval of ``window`` but
-    the fixed ones — measured, or estimated with its gap (written whole)."""
+    the fixed ones — measured, or estimated with its gap (written whole). Without
+    ``measured_rows`` the measured values are only counted (``checked.measured``)."""
     step = point.resolution_s
     start_s, end_s = window[0], min(window[1], checked.now_s // step * step)
     window = (start_s, max(start_s, end_s))
     h0, h1 = checked.horizon
     fixed = fixed or {}
     values, reason = checked.values, checked.reason
-    _stuck_runs(point, checked.trusted, reason, settings, profile)
+    if checked.flat:
+        _stuck_runs(point, checked.trusted, reason, settings, profile)
     rows: list[ValueRow] = []
     mp = point.metering_point_id
+    measured = 0
     t = h0
     while t < h1:
         if t in fixed:
@@ -450,8 +466,12 @@ def estimate_point(
             continue
         if t not in reason:
             if start_s <= t < end_s:
-                v = values[t]
-                rows.append(ValueRow(mp, step, t, v[0], v[1], v[2], v[3], "measured", None, None))
+                measured += 1
+                if measured_rows:
+                    v = values[t]
+                    rows.append(
+                        ValueRow(mp, step, t, v[0], v[1], v[2], v[3], "measured", None, None)
+                    )
             t += step
             continue
         g0 = t  # a gap ends at the next trusted read: each part has its own ends
@@ -462,6 +482,7 @@ def estimate_point(
             rows += _fill_gap(point, g0, t, (h0, h1), window, checked.trusted,
                               checked.distrust, values, reason, settings, bounds,
                               profile)  # fmt: skip
+    checked.measured = measured
     return rows
 
 
@@ -499,7 +520,8 @@ def _stuck_runs(
     """Spans where the import register did not move, across lost reads too, long enough
     and where the history expects consumption: every interval in them is stuck."""
     step = point.resolution_s
-    ordered = [r for _, r in sorted(trusted.items()) if r.registers[0] is not None]
+    ordered = sorted((r for r in trusted.values() if r.registers[0] is not None),
+                     key=lambda r: r.at_s)  # fmt: skip
     i = 0
     while i < len(ordered):
         j = i
@@ -649,35 +671,33 @@ def _run_vee(
         }  # fmt: skip
         del reads
         shape = _Shapes(store, points, checked, window, settings)
-        rows: list[ValueRow] = []
+        # a measured value is not written again: ingest wrote it from the same two reads;
+        # but a point with fewer values stored than its day has gets all of its values
+        counts = store.counts(*window)
+        changed: list[ValueRow] = []
         for point in points:
             mp = point.metering_point_id
-            rows += estimate_point(point, checked[mp], window, settings=settings, bounds=store,
-                                   profile=shape, fixed=fixed.get(mp))  # fmt: skip
-        # what is stored already is not written again: above all the measured values, which
-        # ingest wrote from the same two reads (only values stored otherwise were loaded) —
-        # unless a point has fewer values stored than the day has: then all of its values
-        counts = store.counts(*window)
-        made: dict[str, int] = {}
-        for row in rows:
-            if window[0] <= row.start_at_s < window[1]:
-                made[row.metering_point_id] = made.get(row.metering_point_id, 0) + 1
-        whole = {mp for mp, n in made.items() if counts.get(mp, 0) < n + len(fixed.get(mp, ()))}
-        changed = [
-            row for row in rows
-            if stored.get(row.metering_point_id, {}).get(row.start_at_s) != row[3:]
-            and (row.status != "measured" or row.metering_point_id in whole
-                 or not window[0] <= row.start_at_s < window[1]
-                 or row.start_at_s in stored.get(row.metering_point_id, {}))
-        ]  # fmt: skip
+            step = point.resolution_s
+            intervals = len(range(window[0], min(window[1], now_s // step * step), step))
+            whole = counts.get(mp, 0) < intervals
+            found = checked[mp]
+            rows = estimate_point(point, found, window, settings=settings, bounds=store,
+                                  profile=shape, fixed=fixed.get(mp),
+                                  measured_rows=whole)  # fmt: skip
+            report.by_status["measured"] += found.measured
+            report.values += found.measured
+            mine = stored.get(mp, {})
+            for row in rows:
+                if row.status != "measured":
+                    report.values += 1
+                    report.by_status[row.status] += 1
+                    if row.validation:
+                        report.by_validation[row.validation] += 1
+                    if row.estimation:
+                        report.by_estimation[row.estimation] += 1
+                if mine.get(row.start_at_s) != row[3:]:  # what is stored already stays
+                    changed.append(row)
         store.save_values(changed, now_s)
-        for row in rows:
-            report.by_status[row.status] += 1
-            if row.validation:
-                report.by_validation[row.validation] += 1
-            if row.estimation:
-                report.by_estimation[row.estimation] += 1
-        report.values += len(rows)
         if progress is not None:
             progress(number, len(report.days))
     before_s = final_before_s(now_s, settings)
@@ -704,20 +724,36 @@ class _Shapes:
         self.window, self.settings = window, settings
         self.types: dict[tuple[str, int], Profile] | None = None
         self.known: dict[str, Profile | None] = {}
+        self.prefetched = False
 
     def __call__(self, point: PointInfo) -> Profile | None:
         mp = point.metering_point_id
         if mp not in self.known:
-            begin = self.window[0] - self.settings.history_days * 86_400
-            rows = self.store.history(mp, point.resolution_s, begin, self.window[0])
-            own = Profile(point.resolution_s, ((r[0], r[1:]) for r in rows))
+            if not self.prefetched:  # at once for every point with a gap in the window
+                self.prefetched = True
+                first, last = self.window
+                self._load([
+                    p for p in self.points
+                    if any(first <= t < last for t in self.checked[p.metering_point_id].reason)
+                ])  # fmt: skip
+            if mp not in self.known:
+                self._load([point])
+        return self.known[mp]
+
+    def _load(self, points: Sequence[PointInfo]) -> None:
+        begin = self.window[0] - self.settings.history_days * 86_400
+        found = self.store.histories(
+            [(p.metering_point_id, p.resolution_s) for p in points], begin, self.window[0]
+        )
+        for point in points:
+            mp = point.metering_point_id
+            own = Profile(point.resolution_s, ((r[0], r[1:]) for r in found.get(mp, ())))
             if own.samples >= 24 * 3600 // point.resolution_s:
                 self.known[mp] = own
             else:
                 if self.types is None:
                     self.types = _type_profiles(self.points, self.checked, self.window)
                 self.known[mp] = self.types.get((point.customer_type, point.resolution_s))
-        return self.known[mp]
 
 
 def final_before_s(now_s: int, settings: VeeSettings) -> int:
@@ -726,18 +762,24 @@ def final_before_s(now_s: int, settings: VeeSettings) -> int:
     return local_day_bounds(today - timedelta(days=settings.final_after_days - 1))[0]
 
 
+_TYPE_SAMPLE = 300
+
+
 def _type_profiles(
     points: Sequence[PointInfo], checked: dict[str, Checked], window: tuple[int, int]
 ) -> dict[tuple[str, int], Profile]:
     """Each customer type's mean shape over the window, from its points' accepted values
     (first averaged per interval over the type's points, then made a profile)."""
     sums: dict[tuple[str, int], dict[int, list[float]]] = {}
+    taken: dict[tuple[str, int], int] = {}
     first, last = window
     for point in points:
         found = checked.get(point.metering_point_id)
-        if found is None:
-            continue
-        by_start = sums.setdefault((point.customer_type, point.resolution_s), {})
+        key = (point.customer_type, point.resolution_s)
+        if found is None or taken.get(key, 0) >= _TYPE_SAMPLE:
+            continue  # a few hundred points make the type's shape well enough
+        taken[key] = taken.get(key, 0) + 1
+        by_start = sums.setdefault(key, {})
         reason = found.reason
         for t, v in found.values.items():
             if first <= t < last and t not in reason:

@@ -35,16 +35,23 @@ class SqlExportStore:
 
     def day_values(
         self, start_s: int, end_s: int
-    ) -> dict[str, dict[int, tuple[int | None, int | None, str]]]:
-        """Values starting in ``[start_s, end_s)``: point -> start -> (import, export, status)."""
+    ) -> tuple[dict[str, dict[int, tuple[int | None, int | None, str]]], set[str]]:
+        """Values starting in ``[start_s, end_s)``: point -> start -> (import, export,
+        status); and the points that fed energy into the grid in that time."""
         c = interval_values.c
         query = select(c.metering_point_id, c.start_at_s, c.import_wh, c.export_wh, c.status).where(
             c.start_at_s >= start_s, c.start_at_s < end_s
         )
         out: dict[str, dict[int, tuple[int | None, int | None, str]]] = {}
+        exporters: set[str] = set()
         for mp, at_s, import_wh, export_wh, status in fetch_rows(self.store, query):
-            out.setdefault(mp, {})[at_s] = (import_wh, export_wh, status)
-        return out
+            found = out.get(mp)
+            if found is None:
+                found = out[mp] = {}
+            found[at_s] = (import_wh, export_wh, status)
+            if export_wh:
+                exporters.add(mp)
+        return out, exporters
 
     def last_versions(self, day: str) -> dict[tuple[str, str], tuple[int, str]]:
         """The latest version and digest sent of each (point, direction) of the day."""
@@ -62,5 +69,10 @@ class SqlExportStore:
         """Remember what was sent (one transaction)."""
         if not records:
             return
+        marks = ", ".join(["?" if self.store.dialect == "sqlite" else "%s"] * 9)
+        sql = (
+            f"INSERT INTO elhub_deliveries ({', '.join(DeliveryRecord._fields)}) "  # noqa: S608 - our names
+            f"VALUES ({marks})"
+        )
         with self.store.engine.begin() as connection:
-            connection.execute(elhub_deliveries.insert(), [r._asdict() for r in records])
+            connection.exec_driver_sql(sql, list(records))

@@ -129,19 +129,27 @@ class SqlVeeStore:
     def _rows(self, query: Select[Any]) -> list[tuple[Any, ...]]:
         return fetch_rows(self.store, query)
 
-    def history(
-        self, metering_point_id: str, resolution_s: int, start_s: int, end_s: int
-    ) -> list[tuple[int, int | None, int | None, int | None, int | None]]:
-        """Measured values starting in ``[start_s, end_s)``."""
-        query = select(
-            _V.start_at_s, _V.import_wh, _V.export_wh, _V.reactive_import_varh,
-            _V.reactive_export_varh,
-        ).where(
-            _V.metering_point_id == metering_point_id, _V.resolution_s == resolution_s,
-            _V.start_at_s >= start_s, _V.start_at_s < end_s, _V.status == "measured",
-        )  # fmt: skip
-        with self.store.engine.connect() as connection:
-            return [(r[0], r[1], r[2], r[3], r[4]) for r in connection.execute(query)]
+    def histories(
+        self, points: Sequence[tuple[str, int]], start_s: int, end_s: int
+    ) -> dict[str, list[tuple[int, int | None, int | None, int | None, int | None]]]:
+        """Measured values of these points starting in ``[start_s, end_s)``."""
+        step_of = dict(points)
+        ids = sorted(step_of)
+        out: dict[str, list[tuple[int, int | None, int | None, int | None, int | None]]] = {}
+        for i in range(0, len(ids), 500):
+            query = select(
+                _V.metering_point_id, _V.resolution_s, _V.start_at_s, _V.import_wh,
+                _V.export_wh, _V.reactive_import_varh, _V.reactive_export_varh,
+            ).where(
+                _V.metering_point_id.in_(ids[i : i + 500]), _V.start_at_s >= start_s,
+                _V.start_at_s < end_s, _V.status == "measured",
+            )  # fmt: skip
+            with self.store.engine.connect() as connection:
+                rows = connection.execute(query).all()
+            for mp, step, at_s, a, b, c, d in rows:
+                if step == step_of[mp]:
+                    out.setdefault(mp, []).append((at_s, a, b, c, d))
+        return out
 
     def counts(self, start_s: int, end_s: int) -> dict[str, int]:
         """How many values each point has starting in ``[start_s, end_s)``."""
