@@ -14,6 +14,7 @@ import contextlib
 import csv
 import io
 import json
+import re
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -355,3 +356,44 @@ def test_a_bad_edit_is_refused_with_its_reason(validated, capsys, args, message)
     argv = ["values", "edit", "--db", url, *[x for kv in base.items() for x in kv]]
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_ams_vee_run_validates_the_days_asked_for(validated, capsys):
+    _, url, _, _, _ = validated
+    capsys.readouterr()
+    assert main(["vee", "run", "--day", "2026-01-06", "--db", url, "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"VEE of 300 metering points, 2026-01-06: [\d,]+ values", out), out
+    assert "by status:" in out
+    assert "made final:" in out
+    assert main(["vee", "run", "--from", "2026-01-05", "--to", "2026-01-06", "--db", url,
+                 "--quiet"]) == 0  # fmt: skip
+    assert "2026-01-05 .. 2026-01-06" in capsys.readouterr().out
+    assert main(["vee", "run", "--db", url, "--quiet"]) == 0  # yesterday and today: no data
+    assert "VEE of 300 metering points" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--day", "2026-01-06", "--from", "2026-01-05"], "not both"),
+        (["--from", "2026-01-05"], "go together"),
+        (["--from", "2026-01-06", "--to", "2026-01-05"], "before --from"),
+    ],
+)
+def test_ams_vee_run_refuses_a_muddled_period(validated, capsys, args, message):
+    _, url, _, _, _ = validated
+    assert main(["vee", "run", *args, "--db", url]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_export_needs_the_grid_companys_gln(validated, tmp_path, capsys, monkeypatch):
+    _, url, _, _, _ = validated
+    monkeypatch.delenv("OPENAMS_GLN", raising=False)
+    assert main(["export", "elhub", "--day", "2026-01-06", "--out", str(tmp_path),
+                 "--db", url]) == 2  # fmt: skip
+    assert "GLN" in capsys.readouterr().err
+    monkeypatch.setenv("OPENAMS_GLN", GLN)
+    assert main(["export", "elhub", "--day", "2026-01-06", "--out", str(tmp_path),
+                 "--db", url, "--quiet"]) == 0  # fmt: skip
+    assert (tmp_path / "delivery-2026-01-06.json").exists()
