@@ -51,7 +51,7 @@ def _measure(url: str, grid: Path, pushes: Path, out: Path) -> dict[str, float]:
         start_s, end_s = local_day_bounds(DAY)
         now_s = local_day_bounds(DAY + timedelta(days=1))[0] + 6 * 3600
         began = time.perf_counter()
-        values = SqlExportStore(store).day_values(start_s, end_s)
+        values, _ = SqlExportStore(store).day_values(start_s, end_s)
         read_s = time.perf_counter() - began
         began = time.perf_counter()
         report = run_vee(SqlVeeStore(store), [DAY], now_s=now_s)
