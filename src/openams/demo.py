@@ -32,7 +32,7 @@ from sqlalchemy import text
 from openams.config import generate_kek_hex
 from openams.keyvault import KeyVault
 from openams.services.export import ExportReport, export_day
-from openams.services.ingest import IngestReport, ingest, read_push_lines
+from openams.services.ingest import IngestReport, ingest_file
 from openams.services.registry import import_estate
 from openams.services.vee import VeeReport, local_day_bounds, run_vee
 from openams.sim import build_grid
@@ -175,10 +175,12 @@ def run_demo(
         lap("import")
         # 4: ingest
         lines_total = max(1, result.sim.pushes_written)
-        with (folder / "pushes.jsonl").open(encoding="utf-8") as fh:
-            result.ingest = ingest(
-                read_push_lines(fh, source="pushes.jsonl", now_s=int(time.time())),
+        with (folder / "pushes.jsonl").open("rb") as fh:
+            result.ingest = ingest_file(
+                fh,
                 SqlIngestStore(store, vault),
+                source="pushes.jsonl",
+                now_s=int(time.time()),
                 workers=workers or os.cpu_count() or 1,
                 progress=lambda r: report("ingest", r.received, lines_total),
             )

@@ -10,7 +10,7 @@ import click
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from openams.config import load_settings
-from openams.services.ingest import IngestReport, ingest, read_push_lines
+from openams.services.ingest import IngestReport, ingest_file
 from openams.services.vee import days_between, run_vee
 from openams.store import open_store
 from openams.store.ingest import SqlIngestStore
@@ -92,13 +92,10 @@ def _ingest_file(path: Path, adapter: SqlIngestStore, bar: Progress, workers: in
         def progress(report: IngestReport) -> None:
             bar.update(task, completed=raw.tell(), pushes=report.received)
 
-        lines = (line.decode("utf-8", errors="replace") for line in raw)
-        report = ingest(
-            read_push_lines(lines, source=path.name, now_s=int(time.time())),
-            adapter,
-            progress=progress,
+        report = ingest_file(
+            raw, adapter, source=path.name, now_s=int(time.time()), progress=progress,
             workers=workers,
-        )
+        )  # fmt: skip
     bar.update(task, completed=size, pushes=report.received)
     return report
 

@@ -24,28 +24,24 @@ at the end, and rebuilt by the store from the stored pushes when a crash left on
 
 from __future__ import annotations
 
-import json
-import multiprocessing
-import re
-from collections import Counter, deque
-from collections.abc import Callable, Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, NamedTuple, Protocol
+from operator import sub
+from typing import IO, Any, NamedTuple, Protocol
 
-from openams.dlms import (
-    DecodeError,
-    DlmsError,
-    KeyPair,
-    MissingKeyError,
-    Push,
-    PushDecoder,
-    SecurityError,
-    decode_ciphered_apdu,
-    decode_event,
-    unframe,
-)
+from openams.dlms import KeyPair, PushDecoder
 from openams.domain.counters import CounterVerdict, CounterWindow
+
+from .pushes import (
+    Decoded,
+    IncomingPush,
+    decode_raw,
+    decoded_items,
+    decoded_lines,
+    read_push_lines,
+)
 
 __all__ = [
     "EventRow",
@@ -59,6 +55,7 @@ __all__ = [
     "ReadRow",
     "SecurityEventRow",
     "ingest",
+    "ingest_file",
     "read_push_lines",
 ]
 
@@ -66,17 +63,6 @@ BATCH = 10_000
 #: Counter windows are written every this many batches and at the end: they are a cache of
 #: the counters of the stored pushes, which the store rebuilds after a crash.
 WINDOW_EVERY = 20
-
-
-@dataclass(frozen=True, slots=True)
-class IncomingPush:
-    """A push as it reached the head-end."""
-
-    raw: bytes
-    received_at_s: int
-    channel: str  # file, tcp, mqtt
-    source: str  # file and line, peer address, topic
-    problem: str | None = None  # the line could not even be read as a push (kept as text)
 
 
 @dataclass(slots=True)
@@ -216,85 +202,7 @@ class IngestReport:
         return sum(self.quarantined.values())
 
 
-_AT_KEY = '{"at": "'
-_HEX_KEY = '", "hex": "'
-_SIMULATOR_HEAD = re.compile(r'\{"at": "\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", "meter_id": "[^"\\]*')
-_REGISTERS = {"1.8.0": 0, "2.8.0": 1, "3.8.0": 2, "4.8.0": 3}
-_OBIS = re.compile(r"\d+-\d+:(\d+\.\d+\.\d+)\.\d+")
-
-
-_REGISTER_OF: dict[str, int | None] = {}  # OBIS text -> register index, learnt once
-
-
-def _register_of(key: str) -> int | None:
-    match = _OBIS.fullmatch(key)
-    index = _REGISTERS.get(match.group(1)) if match else None
-    if len(_REGISTER_OF) < 10_000:
-        _REGISTER_OF[key] = index
-    return index
-
-
-def _registers(push: Push) -> list[int | None]:
-    out: list[int | None] = [None, None, None, None]
-    for key, (value, _unit) in push.values.items():
-        index = _REGISTER_OF[key] if key in _REGISTER_OF else _register_of(key)
-        if index is not None and isinstance(value, int):
-            out[index] = value
-    return out
-
-
-def _system_title(raw: bytes) -> bytes | None:
-    try:
-        _, apdu = unframe(raw)
-    except DlmsError:
-        return None
-    try:
-        return bytes(decode_ciphered_apdu(apdu).system_title)
-    except DlmsError:
-        return None
-
-
-class Decoded(NamedTuple):
-    """What decoding made of a push: small, so that worker processes can hand it back."""
-
-    error: str | None  # the quarantine reason when the push could not be decoded
-    message: str
-    system_title: bytes | None
-    counter: int | None = None
-    layout: str = ""
-    time_s: int | None = None
-    registers: tuple[int | None, ...] = (None, None, None, None)
-    event: tuple[str, str, int, int] | None = None  # name, log, code, at (epoch s)
-
-
 _SECURITY_REASONS = frozenset({"no_key", "auth_failed", "replay", "not_ciphered"})
-
-
-def decode_raw(raw: bytes, decoder: PushDecoder) -> Decoded:
-    """Decrypt and decode one push (no store, no state): the part worker processes run."""
-    try:
-        push = decoder.decode(raw)
-    except MissingKeyError as exc:
-        title = exc.system_title or _system_title(raw)
-        message = f"no meter with system title {title.hex() if title else '?'}"
-        return Decoded("no_key", message, title)
-    except SecurityError as exc:
-        return Decoded(exc.code, str(exc), _system_title(raw))
-    except DecodeError as exc:
-        return Decoded(exc.code, str(exc), _system_title(raw))
-    event = decode_event(push)
-    return Decoded(
-        None,
-        "",
-        bytes(push.system_title) if push.system_title else None,
-        push.invocation_counter,
-        push.layout,
-        int(push.time.timestamp()) if push.time is not None else None,
-        tuple(_registers(push)),
-        (event[0].name, event[0].log, event[0].code, int(event[1].timestamp()))
-        if event is not None
-        else None,
-    )
 
 
 class _Ingest:
@@ -336,48 +244,51 @@ class _Ingest:
         self.report.quarantined[reason] += 1
         self.outcome = reason
 
-    def one(self, batch: IngestBatch, item: IncomingPush, decoded: Decoded | None = None) -> str:
+    def one(
+        self, batch: IngestBatch, item: IncomingPush,
+        decoded: Decoded | tuple[Any, ...] | None = None,
+    ) -> str:  # fmt: skip
         """Handle one push; its outcome: ``stored``, ``duplicate`` or the quarantine reason.
 
-        ``decoded`` is the push already decoded (by a worker process), else it is decoded here.
+        ``decoded`` is the push already decoded (by a worker process, as a :class:`Decoded`
+        or the plain tuple of its fields), else it is decoded here.
         """
-        self.report.received += 1
+        report = self.report
+        report.received += 1
         if item.problem is not None:
             self._quarantine(batch, item, "bad_input", item.problem, None)
             return self.outcome
         if decoded is None:
             decoded = decode_raw(item.raw, self.decoder)
-        title = decoded.system_title
-        if decoded.error is not None:
-            entry = self._entry(title) if title and decoded.error != "no_key" else None
-            security = decoded.error in _SECURITY_REASONS
-            self._quarantine(batch, item, decoded.error, decoded.message, title,
+        error, message, title, counter, layout, at_s, registers, event = decoded
+        if error is not None:
+            entry = self._entry(title) if title and error != "no_key" else None
+            security = error in _SECURITY_REASONS
+            self._quarantine(batch, item, error, message, title,
                              entry.meter_id if entry else None, security=security)  # fmt: skip
             return self.outcome
-        entry = self._entry(title) if title else None
-        if entry is None or decoded.counter is None:
+        entry = self.meters[title] if title in self.meters else self._entry(title)
+        if entry is None or counter is None:
             # a push in clear cannot be placed by its keys; the head-end insists on auth+enc
             self._quarantine(
                 batch, item, "not_ciphered", "the push is not ciphered; refused by policy",
                 title, security=True,
             )  # fmt: skip
             return self.outcome
-        counter = decoded.counter
-        at_s = decoded.time_s
-        if at_s is not None and decoded.event is None:  # the days this ingest is about
-            report = self.report
+        if at_s is not None and event is None:  # the days this ingest is about
             if report.first_read_s is None or at_s < report.first_read_s:
                 report.first_read_s = at_s
             if report.last_read_s is None or at_s > report.last_read_s:
                 report.last_read_s = at_s
-        verdict = entry.window.verdict(counter)
+        window = entry.window
+        verdict = window.verdict(counter)
         if verdict is not CounterVerdict.NEW:
             if verdict is CounterVerdict.SEEN and not entry.arrivals_loaded:
                 entry.first_seen_s = {**self.store.arrivals(entry.meter_id), **entry.first_seen_s}
                 entry.arrivals_loaded = True
             first = entry.first_seen_s.get(counter)
             if first is not None and abs(item.received_at_s - first) <= self.duplicate_window_s:
-                self.report.duplicates += 1
+                report.duplicates += 1
                 return "duplicate"
             self._quarantine(
                 batch, item, "replay",
@@ -385,30 +296,30 @@ class _Ingest:
                 title, entry.meter_id, security=True,
             )  # fmt: skip
             return self.outcome
-        if decoded.event is not None:
-            name, log, code, at_s = decoded.event
+        if event is not None:
+            name, log, code, at_s = event
             batch.events.append(
                 EventRow(entry.meter_id, entry.metering_point_id, at_s, name, log, code, counter,
                          item.received_at_s)
             )  # fmt: skip
-            self.report.events += 1
-        elif decoded.layout == "unknown":
+            report.events += 1
+        elif layout == "unknown":
             self._quarantine(
                 batch, item, "unknown_layout", "a body this decoder does not map",
                 title, entry.meter_id,
             )  # fmt: skip
             return self.outcome
-        elif decoded.time_s is None:
+        elif at_s is None:
             self._quarantine(
                 batch, item, "no_clock", "a list without the meter's clock cannot be placed",
                 title, entry.meter_id,
             )  # fmt: skip
             return self.outcome
         else:
-            at_s = decoded.time_s
-            if entry.newest_read_s is not None and at_s <= entry.newest_read_s:
+            newest = entry.newest_read_s
+            if newest is not None and at_s <= newest:
                 earlier = self._neighbour(entry, at_s)
-                if earlier is not None and tuple(earlier[4:8]) != decoded.registers:
+                if earlier is not None and tuple(earlier[4:8]) != tuple(registers):
                     # another push said otherwise for this clock: keep both, trust neither
                     self._quarantine(
                         batch, item, "conflict",
@@ -416,36 +327,35 @@ class _Ingest:
                         f"{datetime.fromtimestamp(at_s, UTC).isoformat()}",
                         title, entry.meter_id, at_s=at_s,
                     )  # fmt: skip
-                    entry.window.accept(counter)
-                    entry.first_seen_s[counter] = item.received_at_s
-                    self.touched[entry.meter_id] = entry.window
+                    self._accept(entry, counter, item.received_at_s)
                     return self.outcome
-            read = ReadRow(entry.meter_id, at_s, item.received_at_s, counter, *decoded.registers)
+            read = ReadRow(entry.meter_id, at_s, item.received_at_s, counter, *registers)
             batch.reads.append(read)
             self.unsaved[(entry.meter_id, at_s)] = read
             self._intervals(batch, entry, read)
-            self._remember(entry, read)
-
-        entry.window.accept(counter)
-        entry.first_seen_s[counter] = item.received_at_s
-        self.touched[entry.meter_id] = entry.window
-        self.report.stored += 1
+            recent = entry.recent
+            recent[at_s] = read
+            if len(recent) > 8:
+                del recent[next(iter(recent))]  # the first remembered
+            if newest is None or at_s > newest:
+                entry.newest_read_s = at_s
+        self._accept(entry, counter, item.received_at_s)
+        report.stored += 1
         return "stored"
+
+    def _accept(self, entry: MeterEntry, counter: int, received_at_s: int) -> None:
+        entry.window.accept(counter)
+        entry.first_seen_s[counter] = received_at_s
+        self.touched[entry.meter_id] = entry.window
 
     def _neighbour(self, entry: MeterEntry, at_s: int) -> ReadRow | None:
         found = entry.recent.get(at_s)
         if found is None and entry.newest_read_s is not None and at_s <= entry.newest_read_s:
-            found = self.unsaved.get((entry.meter_id, at_s))
+            key = (entry.meter_id, at_s)
+            found = self.unsaved.get(key)
             if found is None:
                 found = self.store.read_at(entry.meter_id, at_s)
         return found
-
-    def _remember(self, entry: MeterEntry, read: ReadRow) -> None:
-        entry.recent[read.read_at_s] = read
-        if len(entry.recent) > 8:
-            del entry.recent[next(iter(entry.recent))]  # the first remembered
-        if entry.newest_read_s is None or read.read_at_s > entry.newest_read_s:
-            entry.newest_read_s = read.read_at_s
 
     def _intervals(self, batch: IngestBatch, entry: MeterEntry, read: ReadRow) -> None:
         """Values between this read and the reads one interval before and after it (the
@@ -460,8 +370,14 @@ class _Ingest:
         for first, second in ((before, read), (read, after)):
             if first is None or second is None:
                 continue
-            values = [_difference(a, b) for a, b in zip(first[4:8], second[4:8], strict=True)]
-            if -1 in values:
+            values: Sequence[int | None]
+            try:  # all four registers known: the common case
+                known: list[int] = list(map(sub, second[4:8], first[4:8]))
+                back, values = min(known) < 0, known
+            except TypeError:  # a register missing from either read
+                values = [_difference(a, b) for a, b in zip(first[4:8], second[4:8], strict=True)]
+                back = -1 in values
+            if back:
                 continue  # a register went back: validation's business, no measured value
             batch.intervals.append(
                 IntervalRow(entry.metering_point_id, step, first.read_at_s, *values)
@@ -493,11 +409,43 @@ def ingest(
     and decoded in that many worker processes while this one keeps the counter windows and
     writes; the result is the same.
     """
+    return _run(
+        decoded_items(items, store.keys, workers), store, duplicate_window_s, batch_size,
+        progress, outcomes,
+    )  # fmt: skip
+
+
+def ingest_file(
+    fh: IO[bytes],
+    store: IngestStore,
+    *,
+    source: str,
+    now_s: int,
+    duplicate_window_s: int = 900,
+    batch_size: int = BATCH,
+    progress: Callable[[IngestReport], None] | None = None,
+    workers: int = 1,
+) -> IngestReport:
+    """Ingest a binary file of push lines (see :func:`read_push_lines`; ``source`` names it
+    in the quarantine). With ``workers`` above 1 the worker processes read the lines too."""
+    pairs = decoded_lines(fh, store.keys, workers, source=source, now_s=now_s)
+    return _run(pairs, store, duplicate_window_s, batch_size, progress, None)
+
+
+def _run(
+    pairs: Iterable[tuple[IncomingPush, Decoded | tuple[Any, ...] | None]],
+    store: IngestStore,
+    duplicate_window_s: int,
+    batch_size: int,
+    progress: Callable[[IngestReport], None] | None,
+    outcomes: list[str] | None,
+) -> IngestReport:
     run = _Ingest(store, duplicate_window_s)
     batch = IngestBatch()
     pending = saved = 0
-    for item, decoded in _decoded(items, store, workers):
-        outcome = run.one(batch, item, decoded)
+    one = run.one
+    for item, decoded in pairs:
+        outcome = one(batch, item, decoded)
         if outcomes is not None:
             outcomes.append(outcome)
         pending += 1
@@ -516,99 +464,3 @@ def ingest(
     if progress is not None:
         progress(run.report)
     return run.report
-
-
-_CHUNK = 2000
-_WORKER_DECODER: PushDecoder | None = None
-
-
-def _decode_chunk(raws: list[bytes | None]) -> list[Decoded | None]:
-    decoder = _WORKER_DECODER
-    if decoder is None:  # pragma: no cover - set before the pool forks
-        raise RuntimeError("no decoder in this worker")
-    return [decode_raw(raw, decoder) if raw is not None else None for raw in raws]
-
-
-def _decoded(
-    items: Iterable[IncomingPush], store: IngestStore, workers: int
-) -> Iterator[tuple[IncomingPush, Decoded | None]]:
-    """The items with their decoding done ahead by worker processes (or ``None``: here)."""
-    global _WORKER_DECODER
-    if workers <= 1:
-        for item in items:
-            yield item, None
-        return
-    _WORKER_DECODER = PushDecoder(keys=store.keys)  # inherited by the forked workers
-    chunks = _chunks(items)
-    try:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            flight: deque[tuple[list[IncomingPush], Any]] = deque()
-            for chunk in chunks:
-                raws = [item.raw if item.problem is None else None for item in chunk]
-                flight.append((chunk, pool.apply_async(_decode_chunk, (raws,))))
-                if len(flight) >= 3 * workers:
-                    done, result = flight.popleft()
-                    yield from zip(done, result.get(), strict=True)
-            while flight:
-                done, result = flight.popleft()
-                yield from zip(done, result.get(), strict=True)
-    finally:
-        _WORKER_DECODER = None
-
-
-def _chunks(items: Iterable[IncomingPush]) -> Iterator[list[IncomingPush]]:
-    chunk: list[IncomingPush] = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == _CHUNK:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def read_push_lines(
-    lines: Iterable[str], *, source: str, now_s: int, channel: str = "file"
-) -> Iterator[IncomingPush]:
-    """Pushes from text lines: the simulator's JSON Lines (``{"at", "meter_id", "hex"}``) or
-    bare hex, one push per line; blank lines and ``#`` comments skipped.
-
-    A line's ``at`` is its arrival time; without one, ``now_s``. A line that is neither is
-    still yielded, with its text as the raw bytes and the problem named, so that it is
-    quarantined rather than lost.
-    """
-    times: dict[str, int] = {}  # a fleet sends in the same seconds: parse each once
-    for number, line in enumerate(lines, 1):
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
-        where = f"{source}:{number}"
-        received_s = now_s
-        hex_at = text.find(_HEX_KEY, 36) if text.startswith(_AT_KEY) else -1
-        if hex_at > 0 and text.endswith('"}') and _SIMULATOR_HEAD.fullmatch(text, 0, hex_at):
-            # the simulator's own form, read without a JSON parser
-            at = text[8:28]
-            received_s = times.get(at) or times.setdefault(
-                at, int(datetime.fromisoformat(at).timestamp())
-            )
-            try:
-                raw = bytes.fromhex(text[hex_at + len(_HEX_KEY) : -2])
-            except ValueError as exc:
-                yield IncomingPush(text.encode(), now_s, channel, where, f"not a push: {exc}")
-                continue
-            yield IncomingPush(raw, received_s, channel, where)
-            continue
-        try:
-            if text.startswith("{"):
-                record = json.loads(text)
-                if not isinstance(record, dict) or not isinstance(record.get("hex"), str):
-                    raise ValueError('a JSON line needs a "hex" string')
-                if "at" in record:
-                    received_s = int(datetime.fromisoformat(str(record["at"])).timestamp())
-                raw = bytes.fromhex(record["hex"])
-            else:
-                raw = bytes.fromhex(text.replace(" ", "").replace(":", ""))
-        except (ValueError, TypeError) as exc:
-            yield IncomingPush(text.encode(), now_s, channel, where, f"not a push: {exc}")
-            continue
-        yield IncomingPush(raw, received_s, channel, where)

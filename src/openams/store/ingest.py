@@ -13,6 +13,7 @@ from openams.domain.counters import CounterWindow
 from openams.keyvault import KeyVault
 from openams.services.ingest import IngestBatch, IntervalRow, MeterEntry, ReadRow
 
+from .bulk import bulk_write
 from .engine import Store, ensure_month_partitions
 from .schema import events, meters, quarantine, register_reads, security_events
 
@@ -50,33 +51,14 @@ class SqlIngestStore:
             for meter_id, at_s in connection.execute(newest.group_by(register_reads.c.meter_id)):
                 self._newest[meter_id] = int(at_s)
 
-    @property
-    def _marks(self) -> str:
-        return "?" if self.store.dialect == "sqlite" else "%s"
-
-    @property
-    def _reads_sql(self) -> str:
-        # the hottest statement: straight to the driver's executemany, compiled by no one
-        columns = ", ".join(ReadRow._fields)
-        marks = ", ".join([self._marks] * len(ReadRow._fields))
-        return (
-            f"INSERT INTO register_reads ({columns}) VALUES ({marks}) "  # noqa: S608 - our names
-            "ON CONFLICT DO NOTHING"
-        )
-
-    @property
-    def _intervals_sql(self) -> str:
-        columns = [*IntervalRow._fields, "status", "validation", "estimation", "updated_at_s"]
-        updated = columns[3:]
-        marks = ", ".join([self._marks] * len(columns))
-        return (
-            f"INSERT INTO interval_values ({', '.join(columns)}) VALUES ({marks}) "  # noqa: S608 - our names
-            "ON CONFLICT (metering_point_id, resolution_s, start_at_s) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in updated)
-            # a measured value replaces an estimate, even a final one; never a manual edit
-            + " WHERE interval_values.estimation IS NULL"
-            " OR interval_values.estimation <> 'manual'"
-        )
+    _READS = ReadRow._fields
+    _INTERVALS = (*IntervalRow._fields, "status", "validation", "estimation", "updated_at_s")
+    # a measured value replaces an estimate, even a final one; never a manual edit
+    _INTERVALS_CONFLICT = (
+        "ON CONFLICT (metering_point_id, resolution_s, start_at_s) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in _INTERVALS[3:])
+        + " WHERE interval_values.estimation IS NULL OR interval_values.estimation <> 'manual'"
+    )
 
     def keys(self, system_title: bytes) -> KeyPair | None:
         """The keys of the meter with this system title, unwrapped once (no database)."""
@@ -158,8 +140,8 @@ class SqlIngestStore:
         insert = (postgresql if self.store.dialect == "postgresql" else sqlite).insert
         now_s = int(datetime.now(UTC).timestamp())
         with self.store.engine.begin() as connection:
-            if batch.reads:
-                connection.exec_driver_sql(self._reads_sql, list(batch.reads))
+            bulk_write(connection, "register_reads", self._READS, batch.reads,
+                       "ON CONFLICT DO NOTHING")  # fmt: skip
             if batch.intervals:
                 starts = [r.start_at_s for r in batch.intervals]
                 ensure_month_partitions(
@@ -168,9 +150,11 @@ class SqlIngestStore:
                     datetime.fromtimestamp(max(starts), UTC).date(),
                 )
                 measured = ("measured", None, None, now_s)
-                connection.exec_driver_sql(
-                    self._intervals_sql, [(*row, *measured) for row in batch.intervals]
-                )
+                bulk_write(
+                    connection, "interval_values", self._INTERVALS,
+                    [(*row, *measured) for row in batch.intervals], self._INTERVALS_CONFLICT,
+                    key_columns=3,
+                )  # fmt: skip
             if batch.events:
                 connection.execute(
                     insert(events).on_conflict_do_nothing(), [e._asdict() for e in batch.events]

@@ -11,6 +11,7 @@ from sqlalchemy import Select, and_, func, select, update
 from openams.domain.estate import main_fuse_limit_w
 from openams.services.vee import PointInfo, Read, StoredRow, ValueRow
 
+from .bulk import bulk_write
 from .engine import Store, ensure_month_partitions, fetch_rows
 from .schema import interval_values, metering_points, meters, quarantine, register_reads
 
@@ -174,18 +175,12 @@ class SqlVeeStore:
                     out.setdefault(mp, set()).add(int(at_s))
         return out
 
-    @property
-    def _upsert_sql(self) -> str:
-        marks = "?" if self.store.dialect == "sqlite" else "%s"
-        columns = [*ValueRow._fields, "updated_at_s"]
-        updated = columns[3:]
-        return (
-            f"INSERT INTO interval_values ({', '.join(columns)}) "  # noqa: S608 - our names
-            f"VALUES ({', '.join([marks] * len(ValueRow._fields))}, {{now_s:d}}) "
-            "ON CONFLICT (metering_point_id, resolution_s, start_at_s) DO UPDATE SET "
-            + ", ".join(f"{c} = excluded.{c}" for c in updated)
-            + f" WHERE {_NOT_FIXED}"
-        )
+    _COLUMNS = (*ValueRow._fields, "updated_at_s")
+    _CONFLICT = (
+        "ON CONFLICT (metering_point_id, resolution_s, start_at_s) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in _COLUMNS[3:])
+        + f" WHERE {_NOT_FIXED}"
+    )
 
     def save_values(self, rows: Sequence[ValueRow], now_s: int) -> None:
         """Write the values in one transaction; manual edits and final estimates stay."""
@@ -198,9 +193,11 @@ class SqlVeeStore:
                 datetime.fromtimestamp(min(starts), UTC).date(),
                 datetime.fromtimestamp(max(starts), UTC).date(),
             )
-            sql = self._upsert_sql.format(now_s=int(now_s))  # an int, so no injection
-            for i in range(0, len(rows), 50_000):
-                connection.exec_driver_sql(sql, list(rows[i : i + 50_000]))
+            now = (int(now_s),)
+            bulk_write(
+                connection, "interval_values", self._COLUMNS, [(*r, *now) for r in rows],
+                self._CONFLICT, key_columns=3,
+            )  # fmt: skip
 
     def finalise(self, before_s: int, now_s: int, since_s: int | None = None) -> int:
         """Estimates starting in ``[since_s, before_s)`` become final; how many did."""
