@@ -59,9 +59,11 @@ def test_workers_read_and_decode_as_this_process_does(mixed_file, monkeypatch):
     sources = [item.source for item, _ in here]
     assert sources[:8] == [f"m.jsonl:{n}" for n in (1, 2, 3, 4, 5, 6, 9, 10)]
     problems = [item for item, _ in here if item.problem is not None]
-    assert len(problems) == 11 and all(p.raw == b"not hex at all" for p in problems)
+    assert len(problems) == 11
+    assert all(p.raw == b"not hex at all" for p in problems)
     bad = [d for item, d in here if item.raw == bytes.fromhex("7ea007ff")]
-    assert len(bad) == 11 and all(d is not None and d.error == "bad_frame" for d in bad)
+    assert len(bad) == 11
+    assert all(d is not None and d.error == "bad_frame" for d in bad)
     assert sum(1 for _, d in here if d is not None and d.error is None) == 400
 
 
