@@ -21,6 +21,7 @@ from datetime import datetime
 from typing import IO, Any, NamedTuple
 
 from openams.dlms import (
+    EVENTS,
     DecodeError,
     DlmsError,
     KeyPair,
@@ -78,13 +79,36 @@ def _register_of(key: str) -> int | None:
     return index
 
 
-def _registers(push: Push) -> list[int | None]:
-    out: list[int | None] = [None, None, None, None]
-    for key, (value, _unit) in push.values.items():
+#: Per set of keys a push carries (a list layout as a meter sends it): which keys are the
+#: four registers, and whether any could hold an event code. Learnt once per layout.
+_PLANS: dict[tuple[str, ...], tuple[tuple[tuple[str, int], ...], bool]] = {}
+_EVENT_LOGS = frozenset(event.log_obis for event in EVENTS.values())
+
+
+def _plan(keys: tuple[str, ...]) -> tuple[tuple[tuple[str, int], ...], bool]:
+    registers = []
+    for key in keys:
         index = _REGISTER_OF[key] if key in _REGISTER_OF else _register_of(key)
-        if index is not None and isinstance(value, int):
+        if index is not None:
+            registers.append((key, index))
+    plan = (tuple(registers), not _EVENT_LOGS.isdisjoint(keys))
+    if len(_PLANS) < 1000:
+        _PLANS[keys] = plan
+    return plan
+
+
+def _registers(push: Push) -> tuple[list[int | None], bool]:
+    """The four registers a push carries (``None`` where it has not), and whether it may be
+    an event push."""
+    values = push.values
+    keys = tuple(values)
+    registers, events = _PLANS.get(keys) or _plan(keys)
+    out: list[int | None] = [None, None, None, None]
+    for key, index in registers:
+        value = values[key][0]
+        if isinstance(value, int):
             out[index] = value
-    return out
+    return out, events
 
 
 def _system_title(raw: bytes) -> bytes | None:
@@ -126,7 +150,8 @@ def decode_raw(raw: bytes, decoder: PushDecoder) -> Decoded:
         return Decoded(exc.code, str(exc), _system_title(raw))
     except DecodeError as exc:
         return Decoded(exc.code, str(exc), _system_title(raw))
-    event = decode_event(push)
+    registers, may_be_event = _registers(push)
+    event = decode_event(push) if may_be_event else None
     return Decoded(
         None,
         "",
@@ -134,7 +159,7 @@ def decode_raw(raw: bytes, decoder: PushDecoder) -> Decoded:
         push.invocation_counter,
         push.layout,
         int(push.time.timestamp()) if push.time is not None else None,
-        tuple(_registers(push)),
+        tuple(registers),
         (event[0].name, event[0].log, event[0].code, int(event[1].timestamp()))
         if event is not None
         else None,
