@@ -17,6 +17,7 @@ from .demo import demo_command
 from .export import export_group
 from .ingest import ingest_command
 from .meters import keys_group, meters_group
+from .prices import prices_group
 from .quarantine import quarantine_group
 from .serve import serve_command
 from .sim import sim_group
@@ -43,6 +44,7 @@ cli.add_command(values_command)
 cli.add_command(serve_command)
 cli.add_command(vee_group)
 cli.add_command(export_group)
+cli.add_command(prices_group)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,6 +33,7 @@ __all__ = [
     "customers",
     "elhub_deliveries",
     "events",
+    "exchange_rates",
     "interval_values",
     "metadata",
     "metering_points",
@@ -40,6 +41,7 @@ __all__ = [
     "quarantine",
     "register_reads",
     "security_events",
+    "spot_prices",
     "transformers",
     "value_edits",
 ]
@@ -234,4 +236,31 @@ elhub_deliveries = Table(
     _epoch("delivered_at_s", nullable=False),
     PrimaryKeyConstraint("metering_point_id", "day", "direction", "version"),
     Index(None, "day"),
+)
+
+# Prices are kept as the exact decimal text they were published with (SQLite has no exact
+# decimal type; text is exact on both stores and Decimal reads it back unchanged).
+spot_prices = Table(
+    "spot_prices",
+    metadata,
+    Column("zone", String(3), nullable=False),  # NO1 .. NO5
+    Column("resolution_s", Integer, nullable=False),  # 3600 or 900
+    _epoch("start_at_s", nullable=False),
+    Column("price_per_mwh", String(32), nullable=False),  # decimal text, in currency
+    Column("currency", String(3), nullable=False),
+    Column("source", Text, nullable=False),  # the file it came from
+    _epoch("imported_at_s", nullable=False),
+    PrimaryKeyConstraint("zone", "resolution_s", "start_at_s"),
+    Index(None, "start_at_s"),
+)
+
+exchange_rates = Table(
+    "exchange_rates",
+    metadata,
+    Column("day", String(10), nullable=False),  # ISO date of the rate
+    Column("currency", String(3), nullable=False),
+    Column("nok_per_unit", String(32), nullable=False),  # decimal text
+    Column("source", Text, nullable=False),
+    _epoch("imported_at_s", nullable=False),
+    PrimaryKeyConstraint("day", "currency"),
 )
