@@ -240,3 +240,20 @@ def test_values_read_back_as_stored(ingested, capsys):
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == "start,end,import_kwh,export_kwh,status"
     assert len(lines) == 2
+
+
+def test_a_push_in_clear_is_quarantined_as_a_security_event(tmp_path, monkeypatch, capsys):
+    from datetime import datetime as _dt
+    from zoneinfo import ZoneInfo
+
+    from openams.dlms import MeterReading, build_notification, encode_push
+
+    monkeypatch.setenv("OPENAMS_KEK", KEK.hex())
+    reading = MeterReading("1", "t", _dt(2026, 1, 5, 10, tzinfo=ZoneInfo("Europe/Oslo")),
+                           power_import_w=5)  # fmt: skip
+    (tmp_path / "plain.txt").write_text(encode_push(build_notification("kaifa", 1, reading)).hex())
+    db = f"sqlite:///{tmp_path / 'plain.db'}"
+    assert main(["ingest", str(tmp_path / "plain.txt"), "--db", db, "--quiet"]) == 1
+    assert "1 not_ciphered" in capsys.readouterr().out
+    assert _query(db, "SELECT reason FROM quarantine") == [("not_ciphered",)]
+    assert _query(db, "SELECT kind FROM security_events") == [("not_ciphered",)]

@@ -267,7 +267,7 @@ class _Ingest:
             self._quarantine(batch, item, error, message, title,
                              entry.meter_id if entry else None, security=security)  # fmt: skip
             return self.outcome
-        entry = self.meters[title] if title in self.meters else self._entry(title)
+        entry = self._entry(title) if title else None
         if entry is None or counter is None:
             # a push in clear cannot be placed by its keys; the head-end insists on auth+enc
             self._quarantine(
