@@ -264,3 +264,36 @@ exchange_rates = Table(
     _epoch("imported_at_s", nullable=False),
     PrimaryKeyConstraint("day", "currency"),
 )
+
+# Who is billed for a metering point from which day: a move in or out mid-month starts or
+# ends a supply; a metering point without rows is supplied to its customer all along.
+supply_periods = Table(
+    "supply_periods",
+    metadata,
+    Column("metering_point_id", String(18), nullable=False),
+    Column("from_day", String(10), nullable=False),  # ISO, first day supplied
+    Column("to_day", String(10), nullable=True),  # ISO, last day supplied (included)
+    Column("customer_id", String(64), nullable=False),
+    Column("norgespris", SmallInteger, nullable=False, default=0),
+    PrimaryKeyConstraint("metering_point_id", "from_day"),
+)
+
+# Every settlement run is kept: version 1 is the first bill of a supply's month, each later
+# version a re-settlement billing the difference. Money and kWh are exact decimal text.
+settlements = Table(
+    "settlements",
+    metadata,
+    Column("metering_point_id", String(18), nullable=False),
+    Column("first_day", String(10), nullable=False),  # ISO, first day settled
+    Column("version", Integer, nullable=False),
+    Column("month", String(7), nullable=False),  # YYYY-MM
+    Column("customer_id", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),  # settlement, resettlement
+    Column("tariff", String(128), nullable=False),  # company and tariff code
+    Column("total_nok", String(32), nullable=False),  # billed by this run
+    Column("billed", Text, nullable=False),  # JSON: the lines billed by this run
+    Column("full", Text, nullable=False),  # JSON: the month as this run computed it
+    _epoch("settled_at_s", nullable=False),
+    PrimaryKeyConstraint("metering_point_id", "first_day", "version"),
+    Index(None, "month"),
+)

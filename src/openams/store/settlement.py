@@ -1,0 +1,233 @@
+"""Settlement's side of the store: the adapter behind
+:class:`openams.services.settlement.SettlementStore`.
+
+Runs are stored as JSON with every number as exact decimal text, so a run read back is
+equal to the run saved (the re-settlement compares against it).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from openams.domain.settlement import HourValue
+from openams.domain.settlement_types import DayUse, Line, PeakHour, Settlement
+from openams.services.settlement import (
+    ESTIMATED_STATUSES,
+    USABLE_STATUSES,
+    MeteringPointInfo,
+    SupplyPeriod,
+)
+
+from .engine import Store
+from .schema import interval_values, metering_points, settlements, supply_periods
+
+__all__ = ["SqlSettlementStore", "settlement_from_json", "settlement_to_json"]
+
+_QUARTERS_PER_HOUR = 4
+
+
+def settlement_to_json(s: Settlement) -> str:
+    """A settlement as JSON with exact decimal text (see :func:`settlement_from_json`)."""
+    data = {
+        "metering_point_id": s.metering_point_id,
+        "customer_id": s.customer_id,
+        "month": s.month,
+        "first_day": s.first_day.isoformat(),
+        "last_day": s.last_day.isoformat(),
+        "capacity_kw": str(s.capacity_kw),
+        "capacity_step": s.capacity_step,
+        "peak_hours": [[p.day.isoformat(), p.hour, str(p.kwh), p.estimated]
+                       for p in s.peak_hours],  # fmt: skip
+        "energy_kwh": str(s.energy_kwh),
+        "estimated_kwh": str(s.estimated_kwh),
+        "export_kwh": str(s.export_kwh),
+        "missing_hours": s.missing_hours,
+        "lines": [[ln.code, ln.text, str(ln.quantity), ln.unit, str(ln.unit_price),
+                   str(ln.amount), str(ln.estimated_kwh)] for ln in s.lines],  # fmt: skip
+        "total_nok": str(s.total_nok),
+        "days": [[d.day.isoformat(), str(d.kwh),
+                  None if d.spot_nok_per_kwh is None else str(d.spot_nok_per_kwh)]
+                 for d in s.days],  # fmt: skip
+        "version": s.version,
+        "kind": s.kind,
+    }
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+
+def settlement_from_json(text: str) -> Settlement:
+    """The settlement :func:`settlement_to_json` wrote."""
+    d: dict[str, Any] = json.loads(text)
+    return Settlement(
+        metering_point_id=d["metering_point_id"],
+        customer_id=d["customer_id"],
+        month=d["month"],
+        first_day=date.fromisoformat(d["first_day"]),
+        last_day=date.fromisoformat(d["last_day"]),
+        capacity_kw=Decimal(d["capacity_kw"]),
+        capacity_step=d["capacity_step"],
+        peak_hours=tuple(PeakHour(date.fromisoformat(day), hour, Decimal(kwh), est)
+                         for day, hour, kwh, est in d["peak_hours"]),  # fmt: skip
+        energy_kwh=Decimal(d["energy_kwh"]),
+        estimated_kwh=Decimal(d["estimated_kwh"]),
+        export_kwh=Decimal(d["export_kwh"]),
+        missing_hours=d["missing_hours"],
+        lines=tuple(Line(code, text_, Decimal(q), unit, Decimal(p), Decimal(a), Decimal(e))
+                    for code, text_, q, unit, p, a, e in d["lines"]),  # fmt: skip
+        total_nok=Decimal(d["total_nok"]),
+        days=tuple(DayUse(date.fromisoformat(day), Decimal(kwh),
+                          None if spot is None else Decimal(spot))
+                   for day, kwh, spot in d["days"]),  # fmt: skip
+        version=d["version"],
+        kind=d["kind"],
+    )
+
+
+class SqlSettlementStore:
+    """Metering points, hourly values and settlement runs in a :class:`Store`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    def metering_points(self, metering_point_id: str | None) -> list[MeteringPointInfo]:
+        """All metering points (or the one), in id order."""
+        c = metering_points.c
+        query = select(c.metering_point_id, c.customer_id, c.customer_type, c.postcode,
+                       c.municipality, c.area).order_by(c.metering_point_id)  # fmt: skip
+        if metering_point_id is not None:
+            query = query.where(c.metering_point_id == metering_point_id)
+        with self.store.engine.connect() as connection:
+            return [MeteringPointInfo(*row) for row in connection.execute(query)]
+
+    def supply_periods(self, ids: Sequence[str], first: date, last: date) -> list[SupplyPeriod]:
+        """Supply periods of the metering points overlapping ``first`` .. ``last``."""
+        c = supply_periods.c
+        query = select(c.metering_point_id, c.from_day, c.to_day, c.customer_id,
+                       c.norgespris).where(
+            c.metering_point_id.in_(list(ids)),
+            c.from_day <= last.isoformat(),
+            (c.to_day.is_(None)) | (c.to_day >= first.isoformat()),
+        )  # fmt: skip
+        with self.store.engine.connect() as connection:
+            return [
+                SupplyPeriod(mp, date.fromisoformat(start),
+                             None if end is None else date.fromisoformat(end), customer,
+                             bool(norgespris))
+                for mp, start, end, customer, norgespris in connection.execute(query)
+            ]  # fmt: skip
+
+    def save_supply(self, period: SupplyPeriod) -> None:
+        """Insert or replace a supply period (by metering point and first day)."""
+        c = supply_periods.c
+        with self.store.engine.begin() as connection:
+            connection.execute(
+                supply_periods.delete().where(
+                    c.metering_point_id == period.metering_point_id,
+                    c.from_day == period.from_day.isoformat(),
+                )
+            )
+            connection.execute(
+                insert(supply_periods).values(
+                    metering_point_id=period.metering_point_id,
+                    from_day=period.from_day.isoformat(),
+                    to_day=None if period.to_day is None else period.to_day.isoformat(),
+                    customer_id=period.customer_id,
+                    norgespris=int(period.norgespris),
+                )
+            )
+
+    def hourly_values(
+        self, ids: Sequence[str], start_s: int, end_s: int
+    ) -> dict[str, list[HourValue]]:
+        """Usable hourly values of the metering points, by id (see the service module)."""
+        c = interval_values.c
+        query = select(
+            c.metering_point_id, c.resolution_s, c.start_at_s, c.import_wh, c.export_wh,
+            c.status,
+        ).where(
+            c.metering_point_id.in_(list(ids)), c.start_at_s >= start_s, c.start_at_s < end_s
+        )  # fmt: skip
+        hours: dict[str, dict[int, HourValue]] = defaultdict(dict)
+        quarters: dict[tuple[str, int], list[tuple[int | None, int | None, str]]]
+        quarters = defaultdict(list)
+        with self.store.engine.connect() as connection:
+            for mp, resolution, at_s, import_wh, export_wh, status in connection.execute(query):
+                if resolution == 3600:
+                    if status in USABLE_STATUSES and import_wh is not None:
+                        hours[mp][at_s] = HourValue(at_s, import_wh, export_wh or 0,
+                                                    status in ESTIMATED_STATUSES)  # fmt: skip
+                else:
+                    quarters[(mp, at_s - at_s % 3600)].append((import_wh, export_wh, status))
+        for (mp, hour_s), found in quarters.items():
+            if hour_s in hours[mp] or len(found) != _QUARTERS_PER_HOUR:
+                continue
+            if any(s not in USABLE_STATUSES or i is None for i, _, s in found):
+                continue
+            hours[mp][hour_s] = HourValue(
+                hour_s,
+                sum(i or 0 for i, _, _ in found),
+                sum(e or 0 for _, e, _ in found),
+                any(s in ESTIMATED_STATUSES for _, _, s in found),
+            )
+        return {mp: [by[k] for k in sorted(by)] for mp, by in hours.items()}
+
+    def last_runs(self, ids: Sequence[str], month: str) -> dict[tuple[str, date], Settlement]:
+        """The latest full settlement of each supply of the month, by (id, first day)."""
+        c = settlements.c
+        latest = (
+            select(c.metering_point_id, c.first_day, func.max(c.version).label("version"))
+            .where(c.month == month, c.metering_point_id.in_(list(ids)))
+            .group_by(c.metering_point_id, c.first_day)
+            .subquery()
+        )
+        query = select(c.full).join(
+            latest,
+            (c.metering_point_id == latest.c.metering_point_id)
+            & (c.first_day == latest.c.first_day)
+            & (c.version == latest.c.version),
+        )
+        out = {}
+        with self.store.engine.connect() as connection:
+            for (text,) in connection.execute(query):
+                run = settlement_from_json(text)
+                out[(run.metering_point_id, run.first_day)] = run
+        return out
+
+    def save_runs(self, runs: Sequence[tuple[Settlement, Settlement]], tariff: str,
+                  now_s: int) -> None:  # fmt: skip
+        """Keep runs as ``(billed, full)``."""
+        rows = [
+            {
+                "metering_point_id": billed.metering_point_id,
+                "first_day": billed.first_day.isoformat(),
+                "version": billed.version,
+                "month": billed.month,
+                "customer_id": billed.customer_id,
+                "kind": billed.kind,
+                "tariff": tariff,
+                "total_nok": str(billed.total_nok),
+                "billed": settlement_to_json(billed),
+                "full": settlement_to_json(full),
+                "settled_at_s": now_s,
+            }
+            for billed, full in runs
+        ]
+        with self.store.engine.begin() as connection:
+            connection.execute(insert(settlements), rows)
+
+    def runs(self, month: str, metering_point_id: str | None = None) -> list[Settlement]:
+        """Every run billed for a month (or a metering point's month), in order."""
+        c = settlements.c
+        query = select(c.billed).where(c.month == month).order_by(
+            c.metering_point_id, c.first_day, c.version
+        )
+        if metering_point_id is not None:
+            query = query.where(c.metering_point_id == metering_point_id)
+        with self.store.engine.connect() as connection:
+            return [settlement_from_json(text) for (text,) in connection.execute(query)]
