@@ -28,8 +28,9 @@ HOURS = range(JAN_START, JAN_END, 3600)
 
 
 def _point(mp, customer, kind, postcode, municipality, area):
-    return MeteringPoint(mp, "T1", customer, kind, "Gate", "1", postcode, municipality, area,
-                         63, 3, "TN")  # fmt: skip
+    return MeteringPoint(
+        mp, "T1", customer, kind, "Gate", "1", postcode, municipality, area, 63, 3, "TN"
+    )
 
 
 def _seed(store):
@@ -51,14 +52,19 @@ def _seed(store):
             rows.append(ValueRow(CABIN_MP, 3600, h, 3000, 0, None, None, "measured", None, None))
         for q in range(4):  # Tromsø has quarter-hour values; one quarter is rejected
             status = "rejected" if (h, q) == (HOURS[300], 2) else "measured"
-            rows.append(ValueRow(TROMSO_MP, 900, h + 900 * q, 250, 0, None, None, status, None,
-                                 None))  # fmt: skip
+            rows.append(
+                ValueRow(TROMSO_MP, 900, h + 900 * q, 250, 0, None, None, status, None, None)
+            )
     SqlVeeStore(store).save_values(rows, now_s=1)
     prices = SqlPriceStore(store)
-    prices.save_prices([SpotPrice(zone, h, 3600, Decimal("100")) for zone in ("NO1", "NO4")
-                        for h in HOURS], "test", 1)  # fmt: skip
-    prices.save_rates([ExchangeRate(date(2026, 1, d), Decimal("11.5")) for d in range(1, 32)],
-                      "test", 1)  # fmt: skip
+    prices.save_prices(
+        [SpotPrice(zone, h, 3600, Decimal("100")) for zone in ("NO1", "NO4") for h in HOURS],
+        "test",
+        1,
+    )
+    prices.save_rates(
+        [ExchangeRate(date(2026, 1, d), Decimal("11.5")) for d in range(1, 32)], "test", 1
+    )
 
 
 def test_a_month_settled_through_the_store_matches_settling_its_values(store_url):
@@ -70,19 +76,31 @@ def test_a_month_settled_through_the_store_matches_settling_its_values(store_url
         settlements.save_supply(SupplyPeriod(CABIN_MP, date(2020, 1, 1), date(2026, 1, 15), "C3"))
         settlements.save_supply(SupplyPeriod(CABIN_MP, date(2026, 1, 16), None, "C4", True))
         done = []
-        report = settle_month(settlements, prices, "2026-01", TARIFF, TAXES, now_s=10,
-                              batch=2, progress=done.append)  # fmt: skip
+        report = settle_month(
+            settlements, prices, "2026-01", TARIFF, TAXES, now_s=10, batch=2, progress=done.append
+        )
         assert report.problems == []
         assert sum(done) == 3
         billed = {(s.metering_point_id, s.customer_id): s for s in report.billed}
-        assert set(billed) == {(OSLO_MP, "C1"), (TROMSO_MP, "C2"), (CABIN_MP, "C3"),
-                               (CABIN_MP, "C4")}  # fmt: skip
+        assert set(billed) == {
+            (OSLO_MP, "C1"),
+            (TROMSO_MP, "C2"),
+            (CABIN_MP, "C3"),
+            (CABIN_MP, "C4"),
+        }
 
         spot = dict.fromkeys(HOURS, Decimal("1.15"))  # 100 EUR/MWh x 11.5 / 1000
         oslo = [HourValue(h, 1500, 0, h == HOURS[100]) for h in HOURS]
-        expected = settle(Supply(OSLO_MP, "C1", "detached_house", "0150", "Oslo",
-                                 date(2026, 1, 1), date(2026, 1, 31)), oslo, spot, TARIFF, TAXES)
-        assert billed[(OSLO_MP, "C1")] == expected  # fmt: skip
+        expected = settle(
+            Supply(
+                OSLO_MP, "C1", "detached_house", "0150", "Oslo", date(2026, 1, 1), date(2026, 1, 31)
+            ),
+            oslo,
+            spot,
+            TARIFF,
+            TAXES,
+        )
+        assert billed[(OSLO_MP, "C1")] == expected
         assert billed[(OSLO_MP, "C1")].estimated_kwh == Decimal("1.5")
 
         tromso = billed[(TROMSO_MP, "C2")]
@@ -106,19 +124,33 @@ def test_a_month_settled_through_the_store_matches_settling_its_values(store_url
             [ValueRow(OSLO_MP, 3600, HOURS[100], 9500, 0, None, None, "measured", None, None)],
             now_s=30,
         )
-        third = settle_month(settlements, prices, "2026-01", TARIFF, TAXES, now_s=40,
-                             metering_point_id=OSLO_MP)  # fmt: skip
+        third = settle_month(
+            settlements, prices, "2026-01", TARIFF, TAXES, now_s=40, metering_point_id=OSLO_MP
+        )
         (change,) = third.billed
         assert (change.kind, change.version) == ("resettlement", 2)
         assert change.estimated_kwh == 0
         runs = settlements.runs("2026-01", OSLO_MP)
         assert [r.version for r in runs] == [1, 2]
         assert runs[0] == expected
-        assert runs[0].total_nok + runs[1].total_nok == settle(
-            Supply(OSLO_MP, "C1", "detached_house", "0150", "Oslo", date(2026, 1, 1),
-                   date(2026, 1, 31)),
-            [HourValue(h, 9500 if h == HOURS[100] else 1500) for h in HOURS], spot, TARIFF,
-            TAXES).total_nok  # fmt: skip
+        assert (
+            runs[0].total_nok + runs[1].total_nok
+            == settle(
+                Supply(
+                    OSLO_MP,
+                    "C1",
+                    "detached_house",
+                    "0150",
+                    "Oslo",
+                    date(2026, 1, 1),
+                    date(2026, 1, 31),
+                ),
+                [HourValue(h, 9500 if h == HOURS[100] else 1500) for h in HOURS],
+                spot,
+                TARIFF,
+                TAXES,
+            ).total_nok
+        )
         assert settlements.runs("2026-01", TROMSO_MP)[0] == tromso
     finally:
         store.close()
@@ -140,7 +172,9 @@ def test_month_to_date_gives_the_step_headroom_and_cheapest_hours(store_url):
         assert seen.settlement.last_day == date(2026, 1, 10)
         assert len(seen.cheapest_today) == 3
         assert len(seen.cheapest_tomorrow) == 3
-        assert month_to_date(settlements, prices, "707057500000009999", TARIFF, TAXES,
-                             now_s=noon_10th) is None  # fmt: skip
+        assert (
+            month_to_date(settlements, prices, "707057500000009999", TARIFF, TAXES, now_s=noon_10th)
+            is None
+        )
     finally:
         store.close()

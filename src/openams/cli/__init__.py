@@ -16,11 +16,14 @@ from .decode import decode_command
 from .demo import demo_command
 from .export import export_group
 from .ingest import ingest_command
+from .invoice import invoice_command
 from .meters import keys_group, meters_group
 from .prices import prices_group
 from .quarantine import quarantine_group
 from .serve import serve_command
+from .settle import settle_command, supply_group
 from .sim import sim_group
+from .tariff import tariff_group
 from .values import values_command
 from .vee import vee_group
 
@@ -45,6 +48,10 @@ cli.add_command(serve_command)
 cli.add_command(vee_group)
 cli.add_command(export_group)
 cli.add_command(prices_group)
+cli.add_command(tariff_group)
+cli.add_command(settle_command)
+cli.add_command(supply_group)
+cli.add_command(invoice_command)
 
 
 def main(argv: list[str] | None = None) -> int:

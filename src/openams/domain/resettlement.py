@@ -58,13 +58,26 @@ def difference(old: Settlement, new: Settlement) -> Settlement | None:
         if delta or quantity:
             estimated = max(line.estimated_kwh - before.estimated_kwh, Decimal(0))
             lines.append(
-                Line(line.code, f"Korreksjon: {line.text}", quantity, line.unit,
-                     line.unit_price, delta, estimated)
+                Line(
+                    line.code,
+                    f"Korreksjon: {line.text}",
+                    quantity,
+                    line.unit,
+                    line.unit_price,
+                    delta,
+                    estimated,
+                )
             )
     for before in old_lines.values():
         lines.append(
-            Line(before.code, f"Kreditert: {before.text}", -before.quantity, before.unit,
-                 before.unit_price, -before.amount)
+            Line(
+                before.code,
+                f"Kreditert: {before.text}",
+                -before.quantity,
+                before.unit,
+                before.unit_price,
+                -before.amount,
+            )
         )
     if not lines:
         return None

@@ -213,22 +213,24 @@ def settle(
     while day <= last:
         period = tariff.period_on(day)
         if period is None:
-            raise SettlementError(f"tariff {tariff.code} of {tariff.company} has no prices on {day}")
+            raise SettlementError(
+                f"tariff {tariff.code} of {tariff.company} has no prices on {day}"
+            )
         periods[day] = period
         day += timedelta(days=1)
 
     by_hour: dict[int, HourValue] = {}
-    for value in values:
-        if start_s <= value.start_at_s < end_s:
-            if value.start_at_s in by_hour:
-                raise SettlementError(f"two values for the hour starting at {value.start_at_s}")
-            by_hour[value.start_at_s] = value
+    for given in values:
+        if start_s <= given.start_at_s < end_s:
+            if given.start_at_s in by_hour:
+                raise SettlementError(f"two values for the hour starting at {given.start_at_s}")
+            by_hour[given.start_at_s] = given
 
     hours: list[tuple[int, date, Decimal, bool]] = []  # (start, local day, kWh, estimated)
     peaks_in: list[tuple[date, int, Decimal]] = []
     estimated_at: set[tuple[date, int]] = set()
     energy: dict[tuple[str, str, Decimal], _Sum] = defaultdict(_Sum)
-    export = defaultdict(_Sum)
+    export: dict[Decimal, _Sum] = defaultdict(_Sum)
     export_kwh = Decimal(0)
     missing = 0
     day_kwh: dict[date, Decimal] = defaultdict(Decimal)
@@ -259,7 +261,7 @@ def settle(
     step_prices: dict[Decimal, int] = defaultdict(int)
     fixed_prices: dict[Decimal, int] = defaultdict(int)
     step_label = periods[last].step_for(figure).label
-    for day, period in periods.items():
+    for period in periods.values():
         step_prices[period.step_for(figure).monthly_nok] += 1
         if period.fixed_monthly_nok:
             fixed_prices[period.fixed_monthly_nok] += 1
@@ -267,7 +269,10 @@ def settle(
     lines: list[Line] = []
     lines += _monthly_lines("fixed", "Fastledd", fixed_prices, days_in_month, Decimal(0))
     lines += _monthly_lines(
-        "capacity", f"Kapasitetsledd trinn {step_label} kW", step_prices, days_in_month,
+        "capacity",
+        f"Kapasitetsledd trinn {step_label} kW",
+        step_prices,
+        days_in_month,
         peak_estimated,
     )
     for (code, text, price), total in sorted(energy.items(), key=lambda item: item[0][0]):
@@ -294,15 +299,20 @@ def settle(
     if vat_rule is not None and vat_rule.value:
         base = sum((line.amount for line in lines), Decimal(0))
         lines.append(
-            Line("vat", f"Merverdiavgift {vat_rule.value * 100:.0f} %", base, "NOK",
-                 vat_rule.value, _ore(base * vat_rule.value))
+            Line(
+                "vat",
+                f"Merverdiavgift {vat_rule.value * 100:.0f} %",
+                base,
+                "NOK",
+                vat_rule.value,
+                _ore(base * vat_rule.value),
+            )
         )
 
     energy_kwh = sum((kwh for _, _, kwh, _ in hours), Decimal(0))
     estimated_kwh = sum((kwh for _, _, kwh, est in hours if est), Decimal(0))
     days = tuple(
-        DayUse(d, day_kwh.get(d, Decimal(0)), _day_average(d, spot_nok_per_kwh))
-        for d in periods
+        DayUse(d, day_kwh.get(d, Decimal(0)), _day_average(d, spot_nok_per_kwh)) for d in periods
     )
     return Settlement(
         metering_point_id=supply.metering_point_id,
@@ -344,8 +354,17 @@ def _support_lines(
         price = next(r.value for r in rules.values() if r is not None)
         text = f"Norgespris {price * 100:.0f} øre/kWh, oppgjør mot spotpris"
         average = (total.amount / total.kwh).quantize(_UNIT_PRICE, rounding=ROUND_HALF_UP)
-        return [Line("norgespris", text, total.kwh, "kWh", average, _ore(total.amount),
-                     total.estimated_kwh)]
+        return [
+            Line(
+                "norgespris",
+                text,
+                total.kwh,
+                "kWh",
+                average,
+                _ore(total.amount),
+                total.estimated_kwh,
+            )
+        ]
     rules = {day: taxes.support_on(day, *where) for day in days}
     per_kwh = {}
     for start_s, day, _, _ in hours:
@@ -357,8 +376,17 @@ def _support_lines(
     if not total.amount:
         return []
     average = (total.amount / total.kwh).quantize(_UNIT_PRICE, rounding=ROUND_HALF_UP)
-    return [Line("support", "Strømstøtte", total.kwh, "kWh", average, _ore(total.amount),
-                 total.estimated_kwh)]
+    return [
+        Line(
+            "support",
+            "Strømstøtte",
+            total.kwh,
+            "kWh",
+            average,
+            _ore(total.amount),
+            total.estimated_kwh,
+        )
+    ]
 
 
 def _day_average(day: date, spot: Mapping[int, Decimal]) -> Decimal | None:

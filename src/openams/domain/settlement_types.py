@@ -18,7 +18,8 @@ __all__ = ["DayUse", "Line", "PeakHour", "Settlement"]
 
 def _number(value: Decimal) -> float | int:
     """A Decimal for JSON: an int when whole, else a float of the same digits."""
-    if value == value.to_integral_value() and value.as_tuple().exponent >= 0:
+    exponent = value.as_tuple().exponent
+    if isinstance(exponent, int) and exponent >= 0:
         return int(value)
     return float(value)
 

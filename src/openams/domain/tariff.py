@@ -240,8 +240,7 @@ class Tariff:
         for before, after in zip(self.periods, self.periods[1:], strict=False):
             if before.valid_to is None or before.valid_to > after.valid_from:
                 raise ValueError(
-                    f"the period from {before.valid_from} overlaps the one from "
-                    f"{after.valid_from}"
+                    f"the period from {before.valid_from} overlaps the one from {after.valid_from}"
                 )
         object.__setattr__(self, "_starts", tuple(p.valid_from for p in self.periods))
 

@@ -94,8 +94,9 @@ class SettlementStore(Protocol):
         """The latest full settlement of each supply of the month, by (id, first day)."""
         ...
 
-    def save_runs(self, runs: Sequence[tuple[Settlement, Settlement]], tariff: str,
-                  now_s: int) -> None:  # fmt: skip
+    def save_runs(
+        self, runs: Sequence[tuple[Settlement, Settlement]], tariff: Tariff, now_s: int
+    ) -> None:
         """Keep runs as ``(billed, full)``: what the run bills and the month it computed."""
         ...
 
@@ -128,8 +129,10 @@ def supplies_in(
 
     Without supply periods the metering point is supplied to its customer all month.
     """
-    own = sorted((p for p in periods if p.metering_point_id == point.metering_point_id),
-                 key=lambda p: p.from_day)  # fmt: skip
+    own = sorted(
+        (p for p in periods if p.metering_point_id == point.metering_point_id),
+        key=lambda p: p.from_day,
+    )
     if not own:
         return [_supply(point, point.customer_id, first, last, norgespris=False)]
     out = []
@@ -144,8 +147,16 @@ def supplies_in(
 def _supply(
     point: MeteringPointInfo, customer_id: str, first: date, last: date, norgespris: bool
 ) -> Supply:
-    return Supply(point.metering_point_id, customer_id, point.customer_type, point.postcode,
-                  point.municipality, first, last, norgespris)  # fmt: skip
+    return Supply(
+        point.metering_point_id,
+        customer_id,
+        point.customer_type,
+        point.postcode,
+        point.municipality,
+        first,
+        last,
+        norgespris,
+    )
 
 
 def settle_month(
@@ -182,7 +193,6 @@ def settle_month(
     report = SettleReport()
     points = store.metering_points(metering_point_id)
     spot_by_area: dict[str, dict[int, Decimal]] = {}
-    tariff_name = f"{tariff.company} {tariff.code}"
     for offset in range(0, len(points), batch):
         chunk = points[offset : offset + batch]
         ids = [p.metering_point_id for p in chunk]
@@ -201,8 +211,9 @@ def settle_month(
                 spot_by_area[point.area] = spot
             for supply in supplies_in(point, periods, first, last):
                 try:
-                    full = settle(supply, values.get(point.metering_point_id, ()), spot,
-                                  tariff, taxes)  # fmt: skip
+                    full = settle(
+                        supply, values.get(point.metering_point_id, ()), spot, tariff, taxes
+                    )
                 except ValueError as exc:
                     report.problems.append(f"{point.metering_point_id} {supply.first_day}: {exc}")
                     continue
@@ -217,9 +228,8 @@ def settle_month(
                 full = replace(full, version=change.version)
                 runs.append((change, full))
         if runs:
-            store.save_runs(runs, tariff_name, now_s)
+            store.save_runs(runs, tariff, now_s)
             report.billed.extend(billed for billed, _ in runs)
         if progress is not None:
             progress(len(chunk))
     return report
-

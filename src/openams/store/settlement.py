@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -18,6 +19,7 @@ from sqlalchemy import func, insert, select
 
 from openams.domain.settlement import HourValue
 from openams.domain.settlement_types import DayUse, Line, PeakHour, Settlement
+from openams.domain.tariff import Tariff
 from openams.services.settlement import (
     ESTIMATED_STATUSES,
     USABLE_STATUSES,
@@ -26,9 +28,9 @@ from openams.services.settlement import (
 )
 
 from .engine import Store
-from .schema import interval_values, metering_points, settlements, supply_periods
+from .schema import customers, interval_values, metering_points, settlements, supply_periods
 
-__all__ = ["SqlSettlementStore", "settlement_from_json", "settlement_to_json"]
+__all__ = ["BilledRun", "SqlSettlementStore", "settlement_from_json", "settlement_to_json"]
 
 _QUARTERS_PER_HOUR = 4
 
@@ -43,18 +45,32 @@ def settlement_to_json(s: Settlement) -> str:
         "last_day": s.last_day.isoformat(),
         "capacity_kw": str(s.capacity_kw),
         "capacity_step": s.capacity_step,
-        "peak_hours": [[p.day.isoformat(), p.hour, str(p.kwh), p.estimated]
-                       for p in s.peak_hours],  # fmt: skip
+        "peak_hours": [[p.day.isoformat(), p.hour, str(p.kwh), p.estimated] for p in s.peak_hours],
         "energy_kwh": str(s.energy_kwh),
         "estimated_kwh": str(s.estimated_kwh),
         "export_kwh": str(s.export_kwh),
         "missing_hours": s.missing_hours,
-        "lines": [[ln.code, ln.text, str(ln.quantity), ln.unit, str(ln.unit_price),
-                   str(ln.amount), str(ln.estimated_kwh)] for ln in s.lines],  # fmt: skip
+        "lines": [
+            [
+                ln.code,
+                ln.text,
+                str(ln.quantity),
+                ln.unit,
+                str(ln.unit_price),
+                str(ln.amount),
+                str(ln.estimated_kwh),
+            ]
+            for ln in s.lines
+        ],
         "total_nok": str(s.total_nok),
-        "days": [[d.day.isoformat(), str(d.kwh),
-                  None if d.spot_nok_per_kwh is None else str(d.spot_nok_per_kwh)]
-                 for d in s.days],  # fmt: skip
+        "days": [
+            [
+                d.day.isoformat(),
+                str(d.kwh),
+                None if d.spot_nok_per_kwh is None else str(d.spot_nok_per_kwh),
+            ]
+            for d in s.days
+        ],
         "version": s.version,
         "kind": s.kind,
     }
@@ -72,21 +88,38 @@ def settlement_from_json(text: str) -> Settlement:
         last_day=date.fromisoformat(d["last_day"]),
         capacity_kw=Decimal(d["capacity_kw"]),
         capacity_step=d["capacity_step"],
-        peak_hours=tuple(PeakHour(date.fromisoformat(day), hour, Decimal(kwh), est)
-                         for day, hour, kwh, est in d["peak_hours"]),  # fmt: skip
+        peak_hours=tuple(
+            PeakHour(date.fromisoformat(day), hour, Decimal(kwh), est)
+            for day, hour, kwh, est in d["peak_hours"]
+        ),
         energy_kwh=Decimal(d["energy_kwh"]),
         estimated_kwh=Decimal(d["estimated_kwh"]),
         export_kwh=Decimal(d["export_kwh"]),
         missing_hours=d["missing_hours"],
-        lines=tuple(Line(code, text_, Decimal(q), unit, Decimal(p), Decimal(a), Decimal(e))
-                    for code, text_, q, unit, p, a, e in d["lines"]),  # fmt: skip
+        lines=tuple(
+            Line(code, text_, Decimal(q), unit, Decimal(p), Decimal(a), Decimal(e))
+            for code, text_, q, unit, p, a, e in d["lines"]
+        ),
         total_nok=Decimal(d["total_nok"]),
-        days=tuple(DayUse(date.fromisoformat(day), Decimal(kwh),
-                          None if spot is None else Decimal(spot))
-                   for day, kwh, spot in d["days"]),  # fmt: skip
+        days=tuple(
+            DayUse(date.fromisoformat(day), Decimal(kwh), None if spot is None else Decimal(spot))
+            for day, kwh, spot in d["days"]
+        ),
         version=d["version"],
         kind=d["kind"],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class BilledRun:
+    """A run as billed, with who bills whom, for invoices."""
+
+    settlement: Settlement
+    company: str
+    customer_name: str
+    street: str
+    postcode: str
+    municipality: str
 
 
 class SqlSettlementStore:
@@ -98,8 +131,9 @@ class SqlSettlementStore:
     def metering_points(self, metering_point_id: str | None) -> list[MeteringPointInfo]:
         """All metering points (or the one), in id order."""
         c = metering_points.c
-        query = select(c.metering_point_id, c.customer_id, c.customer_type, c.postcode,
-                       c.municipality, c.area).order_by(c.metering_point_id)  # fmt: skip
+        query = select(
+            c.metering_point_id, c.customer_id, c.customer_type, c.postcode, c.municipality, c.area
+        ).order_by(c.metering_point_id)
         if metering_point_id is not None:
             query = query.where(c.metering_point_id == metering_point_id)
         with self.store.engine.connect() as connection:
@@ -108,19 +142,24 @@ class SqlSettlementStore:
     def supply_periods(self, ids: Sequence[str], first: date, last: date) -> list[SupplyPeriod]:
         """Supply periods of the metering points overlapping ``first`` .. ``last``."""
         c = supply_periods.c
-        query = select(c.metering_point_id, c.from_day, c.to_day, c.customer_id,
-                       c.norgespris).where(
+        query = select(
+            c.metering_point_id, c.from_day, c.to_day, c.customer_id, c.norgespris
+        ).where(
             c.metering_point_id.in_(list(ids)),
             c.from_day <= last.isoformat(),
             (c.to_day.is_(None)) | (c.to_day >= first.isoformat()),
-        )  # fmt: skip
+        )
         with self.store.engine.connect() as connection:
             return [
-                SupplyPeriod(mp, date.fromisoformat(start),
-                             None if end is None else date.fromisoformat(end), customer,
-                             bool(norgespris))
+                SupplyPeriod(
+                    mp,
+                    date.fromisoformat(start),
+                    None if end is None else date.fromisoformat(end),
+                    customer,
+                    bool(norgespris),
+                )
                 for mp, start, end, customer, norgespris in connection.execute(query)
-            ]  # fmt: skip
+            ]
 
     def save_supply(self, period: SupplyPeriod) -> None:
         """Insert or replace a supply period (by metering point and first day)."""
@@ -148,11 +187,13 @@ class SqlSettlementStore:
         """Usable hourly values of the metering points, by id (see the service module)."""
         c = interval_values.c
         query = select(
-            c.metering_point_id, c.resolution_s, c.start_at_s, c.import_wh, c.export_wh,
+            c.metering_point_id,
+            c.resolution_s,
+            c.start_at_s,
+            c.import_wh,
+            c.export_wh,
             c.status,
-        ).where(
-            c.metering_point_id.in_(list(ids)), c.start_at_s >= start_s, c.start_at_s < end_s
-        )  # fmt: skip
+        ).where(c.metering_point_id.in_(list(ids)), c.start_at_s >= start_s, c.start_at_s < end_s)
         hours: dict[str, dict[int, HourValue]] = defaultdict(dict)
         quarters: dict[tuple[str, int], list[tuple[int | None, int | None, str]]]
         quarters = defaultdict(list)
@@ -160,8 +201,9 @@ class SqlSettlementStore:
             for mp, resolution, at_s, import_wh, export_wh, status in connection.execute(query):
                 if resolution == 3600:
                     if status in USABLE_STATUSES and import_wh is not None:
-                        hours[mp][at_s] = HourValue(at_s, import_wh, export_wh or 0,
-                                                    status in ESTIMATED_STATUSES)  # fmt: skip
+                        hours[mp][at_s] = HourValue(
+                            at_s, import_wh, export_wh or 0, status in ESTIMATED_STATUSES
+                        )
                 else:
                     quarters[(mp, at_s - at_s % 3600)].append((import_wh, export_wh, status))
         for (mp, hour_s), found in quarters.items():
@@ -199,8 +241,9 @@ class SqlSettlementStore:
                 out[(run.metering_point_id, run.first_day)] = run
         return out
 
-    def save_runs(self, runs: Sequence[tuple[Settlement, Settlement]], tariff: str,
-                  now_s: int) -> None:  # fmt: skip
+    def save_runs(
+        self, runs: Sequence[tuple[Settlement, Settlement]], tariff: Tariff, now_s: int
+    ) -> None:
         """Keep runs as ``(billed, full)``."""
         rows = [
             {
@@ -210,7 +253,8 @@ class SqlSettlementStore:
                 "month": billed.month,
                 "customer_id": billed.customer_id,
                 "kind": billed.kind,
-                "tariff": tariff,
+                "company": tariff.company,
+                "tariff": tariff.code,
                 "total_nok": str(billed.total_nok),
                 "billed": settlement_to_json(billed),
                 "full": settlement_to_json(full),
@@ -224,10 +268,44 @@ class SqlSettlementStore:
     def runs(self, month: str, metering_point_id: str | None = None) -> list[Settlement]:
         """Every run billed for a month (or a metering point's month), in order."""
         c = settlements.c
-        query = select(c.billed).where(c.month == month).order_by(
-            c.metering_point_id, c.first_day, c.version
+        query = (
+            select(c.billed)
+            .where(c.month == month)
+            .order_by(c.metering_point_id, c.first_day, c.version)
         )
         if metering_point_id is not None:
             query = query.where(c.metering_point_id == metering_point_id)
         with self.store.engine.connect() as connection:
             return [settlement_from_json(text) for (text,) in connection.execute(query)]
+
+    def billed_runs(self, month: str, metering_point_id: str | None = None) -> list[BilledRun]:
+        """Every run billed for a month with its company, customer and address, in order."""
+        c, p, k = settlements.c, metering_points.c, customers.c
+        query = (
+            select(
+                c.billed, c.company, k.name, p.street, p.house_number, p.postcode, p.municipality
+            )
+            .join(metering_points, p.metering_point_id == c.metering_point_id)
+            .join(customers, k.customer_id == c.customer_id, isouter=True)
+            .where(c.month == month)
+            .order_by(c.metering_point_id, c.first_day, c.version)
+        )
+        if metering_point_id is not None:
+            query = query.where(c.metering_point_id == metering_point_id)
+        out = []
+        with self.store.engine.connect() as connection:
+            for text, company, name, street, number, postcode, municipality in connection.execute(
+                query
+            ):
+                run = settlement_from_json(text)
+                out.append(
+                    BilledRun(
+                        run,
+                        company,
+                        name or run.customer_id,
+                        f"{street} {number}".strip(),
+                        postcode,
+                        municipality,
+                    )
+                )
+        return out

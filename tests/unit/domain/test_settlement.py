@@ -48,14 +48,21 @@ TAXES = TaxRules(
         Rule(date(2026, 1, 1), None, D("0.25"), customer_types=frozenset({"cabin"})),
     ),
     support=(
-        Rule(date(2026, 1, 1), None, D("0.77"), customer_types=HOUSEHOLDS, share=D("0.9"),
-             cap_kwh=D(5000)),
-    ),  # fmt: skip
+        Rule(
+            date(2026, 1, 1),
+            None,
+            D("0.77"),
+            customer_types=HOUSEHOLDS,
+            share=D("0.9"),
+            cap_kwh=D(5000),
+        ),
+    ),
     norgespris=(
         Rule(date(2026, 1, 1), None, D("0.40"), customer_types=HOUSEHOLDS, cap_kwh=D(5000)),
-        Rule(date(2026, 1, 1), None, D("0.40"), customer_types=frozenset({"cabin"}),
-             cap_kwh=D(1000)),
-    ),  # fmt: skip
+        Rule(
+            date(2026, 1, 1), None, D("0.40"), customer_types=frozenset({"cabin"}), cap_kwh=D(1000)
+        ),
+    ),
 )
 MP = "707057500000000017"
 
@@ -80,8 +87,16 @@ def _with(values: list[HourValue], changes: dict[int, HourValue]) -> list[HourVa
     return [changes.get(v.start_at_s, v) for v in values]
 
 
-def _supply(month: str, *, kind="detached_house", postcode="0150", municipality="Oslo",
-            first=None, last=None, norgespris=False) -> Supply:  # fmt: skip
+def _supply(
+    month: str,
+    *,
+    kind="detached_house",
+    postcode="0150",
+    municipality="Oslo",
+    first=None,
+    last=None,
+    norgespris=False,
+) -> Supply:
     lo, hi = month_bounds(month)
     return Supply(MP, "C-1", kind, postcode, municipality, first or lo, last or hi, norgespris)
 
@@ -97,13 +112,16 @@ def _lines(result) -> dict[str, D]:
 def test_january_household_in_oslo_worked_by_hand():
     # Every hour 1 kWh, except five: 5 Jan 17-18 6 kWh, 12 Jan 18-19 7.5 kWh,
     # 20 Jan 08-09 4.5 kWh and 09-10 5 kWh, 21 Jan 10-11 2 kWh.
-    values = _with(_flat("2026-01"), {
-        _hour_s(date(2026, 1, 5), 17): HourValue(_hour_s(date(2026, 1, 5), 17), 6000),
-        _hour_s(date(2026, 1, 12), 18): HourValue(_hour_s(date(2026, 1, 12), 18), 7500),
-        _hour_s(date(2026, 1, 20), 8): HourValue(_hour_s(date(2026, 1, 20), 8), 4500),
-        _hour_s(date(2026, 1, 20), 9): HourValue(_hour_s(date(2026, 1, 20), 9), 5000),
-        _hour_s(date(2026, 1, 21), 10): HourValue(_hour_s(date(2026, 1, 21), 10), 2000),
-    })  # fmt: skip
+    values = _with(
+        _flat("2026-01"),
+        {
+            _hour_s(date(2026, 1, 5), 17): HourValue(_hour_s(date(2026, 1, 5), 17), 6000),
+            _hour_s(date(2026, 1, 12), 18): HourValue(_hour_s(date(2026, 1, 12), 18), 7500),
+            _hour_s(date(2026, 1, 20), 8): HourValue(_hour_s(date(2026, 1, 20), 8), 4500),
+            _hour_s(date(2026, 1, 20), 9): HourValue(_hour_s(date(2026, 1, 20), 9), 5000),
+            _hour_s(date(2026, 1, 21), 10): HourValue(_hour_s(date(2026, 1, 21), 10), 2000),
+        },
+    )
     result = settle(_supply("2026-01"), values, _spot("2026-01"), TARIFF, TAXES)
 
     # Daily maxima: 12 Jan 7.5, 5 Jan 6.0, 20 Jan 5.0 (its 4.5 hour is the same day),
@@ -112,7 +130,10 @@ def test_january_household_in_oslo_worked_by_hand():
     assert result.capacity_kw == D("6.167")
     assert result.capacity_step == "5-10"
     assert [(p.day.day, p.hour, p.kwh) for p in result.peak_hours] == [
-        (12, 18, D("7.5")), (5, 17, D("6")), (20, 9, D("5"))]  # fmt: skip
+        (12, 18, D("7.5")),
+        (5, 17, D("6")),
+        (20, 9, D("5")),
+    ]
     # January 2026 has 744 hours. Workdays: 31 days - 9 weekend days - 1 January (a
     # Thursday, a holiday) = 21; day hours 21 x 16 = 336, other hours 744 - 336 = 408.
     # The extra 5 + 6.5 + 3.5 + 4 + 1 = 20 kWh all fall in workday day hours.
@@ -123,10 +144,14 @@ def test_january_household_in_oslo_worked_by_hand():
     # Before VAT: 415 + 106.80 + 81.60 + 54.47 + 7.64 - 158.15 = 507.36;
     # VAT 25 %: 126.84; total 634.20.
     assert _lines(result) == {
-        "capacity": D("415"), "energy_day": D("106.80"), "energy_night": D("81.60"),
-        "consumption_tax": D("54.47"), "enova_fee": D("7.64"), "support": D("-158.15"),
+        "capacity": D("415"),
+        "energy_day": D("106.80"),
+        "energy_night": D("81.60"),
+        "consumption_tax": D("54.47"),
+        "enova_fee": D("7.64"),
+        "support": D("-158.15"),
         "vat": D("126.84"),
-    }  # fmt: skip
+    }
     assert result.energy_kwh == D("764")
     assert result.total_nok == D("634.20")
     assert result.missing_hours == 0
@@ -146,9 +171,13 @@ def test_march_with_the_23_hour_day_and_no_holiday():
     # Before VAT: 100 + 105.60 + 78.20 + 52.98 + 7.43 = 344.21; VAT 86.0525 -> 86.05.
     assert result.capacity_step == "0-2"
     assert _lines(result) == {
-        "capacity": D("100"), "energy_day": D("105.60"), "energy_night": D("78.20"),
-        "consumption_tax": D("52.98"), "enova_fee": D("7.43"), "vat": D("86.05"),
-    }  # fmt: skip
+        "capacity": D("100"),
+        "energy_day": D("105.60"),
+        "energy_night": D("78.20"),
+        "consumption_tax": D("52.98"),
+        "enova_fee": D("7.43"),
+        "vat": D("86.05"),
+    }
     assert result.total_nok == D("430.26")
 
 
@@ -166,8 +195,7 @@ def test_easter_holidays_are_billed_at_the_night_and_weekend_rate():
     # and Easter Monday 6 April are holidays on weekdays. Weekend days: 4, 5, 11, 12, 18,
     # 19, 25, 26 (8). Workdays: 30 - 8 - 3 = 19; day 19 x 16 = 304 kWh x 0.30 = 91.20;
     # other 720 - 304 = 416 kWh x 0.20 = 83.20.
-    result = settle(_supply("2026-04"), _flat("2026-04"), _spot("2026-04", "0.5"), TARIFF,
-                    TAXES)  # fmt: skip
+    result = settle(_supply("2026-04"), _flat("2026-04"), _spot("2026-04", "0.5"), TARIFF, TAXES)
     assert _lines(result)["energy_day"] == D("91.20")
     assert _lines(result)["energy_night"] == D("83.20")
 
@@ -191,9 +219,13 @@ def test_prosumer_in_bodo_exports_and_pays_no_vat():
     # Total: 100 + 66 + 64 - 18 + 38.50 + 5.40 = 255.90.
     assert result.export_kwh == D("360")
     assert _lines(result) == {
-        "capacity": D("100"), "energy_day": D("66.00"), "energy_night": D("64.00"),
-        "export": D("-18.00"), "consumption_tax": D("38.50"), "enova_fee": D("5.40"),
-    }  # fmt: skip
+        "capacity": D("100"),
+        "energy_day": D("66.00"),
+        "energy_night": D("64.00"),
+        "export": D("-18.00"),
+        "consumption_tax": D("38.50"),
+        "enova_fee": D("5.40"),
+    }
     assert result.total_nok == D("255.90")
 
 
@@ -207,10 +239,13 @@ def test_alta_pays_neither_vat_nor_consumption_tax():
 def test_a_move_in_mid_month_pays_its_days_and_its_own_peaks():
     # The new customer moves in on 17 January: 15 of 31 days. Before that, the previous
     # tenant drew 9 kWh in one hour on 10 January; that peak is not theirs.
-    values = _with(_flat("2026-01"), {
-        _hour_s(date(2026, 1, 10), 18): HourValue(_hour_s(date(2026, 1, 10), 18), 9000),
-        _hour_s(date(2026, 1, 20), 18): HourValue(_hour_s(date(2026, 1, 20), 18), 3000),
-    })  # fmt: skip
+    values = _with(
+        _flat("2026-01"),
+        {
+            _hour_s(date(2026, 1, 10), 18): HourValue(_hour_s(date(2026, 1, 10), 18), 9000),
+            _hour_s(date(2026, 1, 20), 18): HourValue(_hour_s(date(2026, 1, 20), 18), 3000),
+        },
+    )
     supply = _supply("2026-01", first=date(2026, 1, 17))
     result = settle(supply, values, _spot("2026-01", "0.5"), TARIFF, TAXES)
     # Daily maxima from 17 January: 20 Jan 3 kWh, the others 1 kWh: (3 + 1 + 1) / 3
@@ -218,7 +253,11 @@ def test_a_move_in_mid_month_pays_its_days_and_its_own_peaks():
     assert result.capacity_kw == D("1.667")
     capacity = next(line for line in result.lines if line.code == "capacity")
     assert (capacity.quantity, capacity.unit, capacity.unit_price, capacity.amount) == (
-        D(15), "day", D("3.2258"), D("48.39"))  # fmt: skip
+        D(15),
+        "day",
+        D("3.2258"),
+        D("48.39"),
+    )
     # 15 days x 24 h = 360 hours, + 2 kWh extra on 20 January: 362 kWh.
     assert result.energy_kwh == D("362")
     assert result.first_day == date(2026, 1, 17)
@@ -233,11 +272,11 @@ def test_estimated_hours_mark_their_lines_and_a_correction_is_resettled():
     assert first.estimated_kwh == D("4")
     day = next(line for line in first.lines if line.code == "energy_day")
     night = next(line for line in first.lines if line.code == "energy_night")
-    assert day.estimated and not night.estimated
+    assert day.estimated
+    assert not night.estimated
     assert first.peak_hours[0].estimated  # 12 January 19:00 is the highest hour
     # The meter's values arrive later: the two hours were 6 kWh each, measured.
-    corrected = [HourValue(h, 6000) if h in lost else v for h, v in zip(hours, values,
-                                                                          strict=True)]
+    corrected = [HourValue(h, 6000) if h in lost else v for h, v in zip(hours, values, strict=True)]
     second = settle(_supply("2026-01"), corrected, _spot("2026-01", "0.5"), TARIFF, TAXES)
     change = difference(first, second)
     assert change is not None
@@ -299,8 +338,12 @@ def test_missing_hours_are_counted_and_not_billed():
 
 
 def test_a_day_without_tariff_prices_is_an_error_naming_it():
-    late = Tariff("Prøve Nett AS", "H", "Husholdning",
-                  (TariffPeriod(date(2026, 1, 10), None, PERIOD.steps, PERIOD.energy),))  # fmt: skip
+    late = Tariff(
+        "Prøve Nett AS",
+        "H",
+        "Husholdning",
+        (TariffPeriod(date(2026, 1, 10), None, PERIOD.steps, PERIOD.energy),),
+    )
     with pytest.raises(SettlementError, match="no prices on 2026-01-01"):
         settle(_supply("2026-01"), _flat("2026-01"), {}, late, TAXES)
 
@@ -329,8 +372,9 @@ def _month_values(draw):
     base = draw(st.lists(_wh, min_size=len(_FEB), max_size=len(_FEB)))
     estimated = draw(st.sets(st.sampled_from(_FEB), max_size=20))
     export = draw(st.dictionaries(st.sampled_from(_FEB), _wh, max_size=20))
-    return [HourValue(h, wh, export.get(h, 0), h in estimated)
-            for h, wh in zip(_FEB, base, strict=True)]  # fmt: skip
+    return [
+        HourValue(h, wh, export.get(h, 0), h in estimated) for h, wh in zip(_FEB, base, strict=True)
+    ]
 
 
 _SPOT = {h: D(random.Random(h).randint(-20, 300)) / 100 for h in _FEB}
@@ -341,8 +385,9 @@ _places = st.sampled_from([("0150", "Oslo"), ("9008", "Tromsø"), ("9510", "Alta
 @settings(max_examples=60, deadline=None)
 @given(_month_values(), _kinds, _places, st.booleans())
 def test_lines_sum_to_the_total(values, kind, place, norgespris):
-    supply = _supply("2026-02", kind=kind, postcode=place[0], municipality=place[1],
-                     norgespris=norgespris)  # fmt: skip
+    supply = _supply(
+        "2026-02", kind=kind, postcode=place[0], municipality=place[1], norgespris=norgespris
+    )
     result = settle(supply, values, _SPOT, TARIFF, TAXES)
     assert sum(line.amount for line in result.lines) == result.total_nok
     assert all(line.amount == line.amount.quantize(D("0.01")) for line in result.lines)
@@ -352,8 +397,12 @@ def test_lines_sum_to_the_total(values, kind, place, norgespris):
 @given(_month_values(), st.sampled_from(_FEB), st.integers(min_value=1, max_value=30_000))
 def test_more_consumption_never_lowers_the_capacity_step(values, hour, extra_wh):
     before = settle(_supply("2026-02"), values, _SPOT, TARIFF, TAXES)
-    more = [HourValue(v.start_at_s, (v.import_wh or 0) + extra_wh, v.export_wh, v.estimated)
-            if v.start_at_s == hour else v for v in values]  # fmt: skip
+    more = [
+        HourValue(v.start_at_s, (v.import_wh or 0) + extra_wh, v.export_wh, v.estimated)
+        if v.start_at_s == hour
+        else v
+        for v in values
+    ]
     after = settle(_supply("2026-02"), more, _SPOT, TARIFF, TAXES)
     bounds = [step.label for step in PERIOD.steps]
     assert after.capacity_kw >= before.capacity_kw

@@ -33,14 +33,13 @@ def upgrade() -> None:
         sa.Column("month", sa.String(7), nullable=False),
         sa.Column("customer_id", sa.String(64), nullable=False),
         sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("tariff", sa.String(128), nullable=False),
+        sa.Column("company", sa.String(128), nullable=False),
+        sa.Column("tariff", sa.String(64), nullable=False),
         sa.Column("total_nok", sa.String(32), nullable=False),
         sa.Column("billed", sa.Text, nullable=False),
         sa.Column("full", sa.Text, nullable=False),
         sa.Column("settled_at_s", sa.BigInteger, nullable=False),
-        sa.PrimaryKeyConstraint(
-            "metering_point_id", "first_day", "version", name="pk_settlements"
-        ),
+        sa.PrimaryKeyConstraint("metering_point_id", "first_day", "version", name="pk_settlements"),
     )
     op.create_index("ix_settlements_month", "settlements", ["month"])
 
