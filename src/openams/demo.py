@@ -10,6 +10,10 @@
 5. VEE of every day, as on the morning after the last one.
 6. The Elhub delivery of every day, and its report.
 7. The measured values checked against the simulator's truth.
+8. Synthetic day-ahead prices (quarter-hours, EUR/NOK 11.50) for the month of the first day.
+9. That month settled with an example tariff and the state's rules (every tenth metering point
+   with Norgespris); only the simulated days have values, the other hours count as missing.
+10. An HTML and a PDF invoice per metering point.
 
 This module only composes the parts (the simulator, the store, the services); each step is
 what the command of the same name does.
@@ -25,29 +29,41 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import text
 
 from openams.config import generate_kek_hex
+from openams.domain.prices import ExchangeRate
 from openams.keyvault import KeyVault
 from openams.services.export import ExportReport, export_day
 from openams.services.ingest import IngestReport, ingest_file
+from openams.services.invoice import InvoiceParty, write_invoices
 from openams.services.registry import import_estate
+from openams.services.settlement import SettleReport, SupplyPeriod, settle_month
+from openams.services.tariff_files import default_taxes, example_tariff
 from openams.services.vee import VeeReport, local_day_bounds, run_vee
 from openams.sim import build_grid
 from openams.sim.csvio import write_grid
+from openams.sim.prices import generate_prices
 from openams.sim.run import RunSettings, RunSummary, run_fleet
 from openams.store import Store, open_store
 from openams.store.estate import SqlEstateStore
 from openams.store.export import SqlExportStore
 from openams.store.ingest import SqlIngestStore
+from openams.store.prices import SqlPriceStore
+from openams.store.settlement import SqlSettlementStore
 from openams.store.vee import SqlVeeStore
 
 __all__ = ["DEMO_GLN", "DemoResult", "Step", "run_demo"]
 
 #: A made-up GLN (valid check digit) for the demo grid company.
 DEMO_GLN = "7080010000002"
+#: The example tariff the demo settles with, and the EUR/NOK rate of its prices.
+DEMO_TARIFF = "elvia_2026"
+DEMO_EUR_NOK = Decimal("11.50")
 #: Register resolution of each make's List 3 on the wire. [Wh]
 _RESOLUTION_WH = {"Aidon": 10, "Kamstrup": 10, "Kaifa": 1}
 
@@ -68,6 +84,10 @@ class DemoResult:
     exports: list[ExportReport] = field(default_factory=list)
     checked: int = 0  # measured values compared with the truth
     matching: int = 0  # ... equal to it within the register resolution
+    prices: int = 0  # quarter-hour prices generated
+    settlement: SettleReport | None = None
+    month: str = ""
+    invoices: int = 0  # invoice files written
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -133,7 +153,7 @@ def run_demo(
     """
     report = step or (lambda _name, _done, _total: None)
     if folder.exists():
-        for name in ("grid", "truth", "elhub"):
+        for name in ("grid", "truth", "elhub", "invoices"):
             shutil.rmtree(folder / name, ignore_errors=True)
         for path in folder.glob("openams.db*"):
             path.unlink()
@@ -212,9 +232,61 @@ def run_demo(
         # 7: the measured values against the truth
         result.checked, result.matching = _check_truth(store, folder)
         lap("check")
+        # 8-10: prices, the month settled, invoices
+        _settle_and_invoice(store, result, grid.metering_points, seed, morning_s, report)
+        lap("settle")
     finally:
         store.close()
     return result
+
+
+def _settle_and_invoice(
+    store: Store, result: DemoResult, points: list[Any], seed: int, now_s: int, report: Step
+) -> None:
+    first = result.first_day.replace(day=1)
+    result.month = f"{first:%Y-%m}"
+    days = (
+        first.replace(year=first.year + first.month // 12, month=first.month % 12 + 1) - first
+    ).days
+    areas = sorted({p.area for p in points})
+    report("prices", 0, 1)
+    made = generate_prices(areas, first, days, resolution_s=900, seed=seed)
+    prices = SqlPriceStore(store)
+    prices.save_prices(made, "simulated", now_s)
+    prices.save_rates(
+        [ExchangeRate(first + timedelta(days=n), DEMO_EUR_NOK) for n in range(-7, days)],
+        "simulated", now_s,
+    )  # fmt: skip
+    result.prices = len(made)
+    report("prices", 1, 1)
+    settlements = SqlSettlementStore(store)
+    for point in points[::10]:
+        settlements.save_supply(
+            SupplyPeriod(point.metering_point_id, date(2000, 1, 1), None, point.customer_id,
+                         norgespris=True)
+        )  # fmt: skip
+    total = len(points)
+    done = 0
+
+    def settled(count: int) -> None:
+        nonlocal done
+        done += count
+        report("settle", done, total)
+
+    result.settlement = settle_month(
+        settlements, prices, result.month, example_tariff(DEMO_TARIFF), default_taxes(),
+        now_s=now_s, progress=settled,
+    )  # fmt: skip
+    runs = settlements.billed_runs(result.month)
+    items = [
+        (run.settlement, InvoiceParty(run.company, run.customer_name, run.street, run.postcode,
+                                      run.municipality, run.settlement.customer_id))
+        for run in runs
+    ]  # fmt: skip
+    for start in range(0, len(items), 100):
+        written = write_invoices(items[start : start + 100], result.folder / "invoices")
+        result.invoices += len(written)
+        report("invoices", min(start + 100, len(items)), len(items))
 
 
 def _writer(folder: Path) -> Callable[[str, bytes], str]:

@@ -8,6 +8,7 @@ import re
 import subprocess
 import sys
 from datetime import datetime
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -17,6 +18,8 @@ from hypothesis import strategies as st
 from openams.cli import main
 from openams.dlms import Ciphering, MeterReading, build_notification, encode_push
 from openams.services.elhub_message import parse_collected_data
+from openams.store import open_store
+from openams.store.settlement import SqlSettlementStore
 
 EK = bytes(range(16))
 AK = bytes(range(16, 32))
@@ -223,6 +226,22 @@ def test_console_script_runs_the_demo_end_to_end(tmp_path):
         assert len({s.metering_point_id for s in series}) == 60
     assert (tmp_path / "kek.hex").stat().st_mode & 0o077 == 0  # the key is the owner's only
     assert (tmp_path / "openams.db").exists()
+    # the month settled from the simulated days, and an invoice per metering point
+    settled = re.search(r"settlement +2026-01: ([\d,]+) supplies billed ([\d,.]+) NOK", out)
+    assert settled, out
+    assert settled.group(1) == "60"
+    store = open_store(f"sqlite:///{tmp_path / 'openams.db'}")
+    try:
+        runs = SqlSettlementStore(store).runs("2026-01")
+    finally:
+        store.close()
+    assert len(runs) == 60
+    assert sum(r.total_nok for r in runs) == Decimal(settled.group(2).replace(",", ""))
+    assert sum(1 for r in runs if any(ln.code == "norgespris" for ln in r.lines)) == 6
+    assert all(r.missing_hours >= 744 - 48 for r in runs)  # only two days were simulated
+    assert sum(1 for r in runs if r.energy_kwh > 0) >= 58
+    assert len(list((tmp_path / "invoices").glob("*.pdf"))) == 60
+    assert len(list((tmp_path / "invoices").glob("*.html"))) == 60
 
 
 def test_the_demo_starts_afresh_and_refuses_a_bad_size(tmp_path, capsys):

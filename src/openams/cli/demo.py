@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import click
@@ -19,6 +21,9 @@ _STEPS = {
     "ingest": "Ingesting pushes",
     "vee": "Validating and estimating",
     "export": "Delivering to Elhub",
+    "prices": "Making spot prices",
+    "settle": "Settling the month",
+    "invoices": "Writing invoices",
 }
 
 
@@ -56,6 +61,11 @@ def demo_command(out: str, meters: int, days: int, first: datetime, seed: int, w
         result = run_demo(folder, meters=meters, days=days, first_day=first.date(), seed=seed,
                           workers=workers, step=step)  # fmt: skip
     _summary(result, console)
+
+
+def _step_order(item: tuple[str, int]) -> float:
+    low = item[0].lstrip(">").split("-")[0]
+    return float(low)
 
 
 def _summary(r: DemoResult, console: Console) -> None:
@@ -103,7 +113,26 @@ def _summary(r: DemoResult, console: Console) -> None:
             f"{counts['missing']:,} missing; {export.series_sent:,} series in "
             f"{len(export.files)} file(s)",
         )
-    table.add_row("files", f"{r.folder}/ (grid/, pushes.jsonl, truth/, elhub/, openams.db)")
+    settled = r.settlement
+    if settled is not None:
+        resettled = sum(1 for b in settled.billed if b.kind == "resettlement")
+        kwh = sum((b.energy_kwh for b in settled.billed), Decimal(0))
+        missing = sum(b.missing_hours for b in settled.billed)
+        steps = Counter(b.capacity_step for b in settled.billed)
+        table.add_row("prices", f"{r.prices:,} quarter-hour spot prices for {r.month} "
+                      "(simulated), EUR/NOK 11.50")  # fmt: skip
+        table.add_row(
+            "settlement",
+            f"{r.month}: {len(settled.billed) - resettled:,} supplies billed {settled.total_nok:,} NOK "
+            f"incl. VAT for {kwh:,.3f} kWh; {len(settled.problems):,} not settled; "
+            f"{missing:,} hours without values (outside the simulated days)",
+        )
+        by_step = sorted(steps.items(), key=_step_order)
+        table.add_row("capacity steps", ", ".join(f"{n:,} in {st} kW" for st, n in by_step))
+        table.add_row("invoices", f"{r.invoices:,} files (HTML and PDF) in {r.folder}/invoices/")
+    table.add_row(
+        "files", f"{r.folder}/ (grid/, pushes.jsonl, truth/, elhub/, invoices/, openams.db)"
+    )
     console.print(table)
     console.print(
         f"\nLook further: ams quarantine list --db {r.folder / 'openams.db'} | "
