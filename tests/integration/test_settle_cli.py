@@ -15,6 +15,7 @@ from openams.cli import main
 from openams.domain.settlement import HourValue, Supply, settle
 from openams.services.tariff_files import default_taxes, example_tariff
 from openams.store import open_store
+from openams.store.schema import interval_values
 from tests.integration.test_settlement_store import HOURS, OSLO_MP, TROMSO_MP, _seed
 
 TARIFF_FILE = str(resources.files("openams") / "data" / "tariffs" / "elvia_2026.toml")
@@ -100,3 +101,22 @@ def test_usage_errors_are_named(store_url, capsys, tmp_path):
     err = capsys.readouterr().err
     assert f"not settled: {OSLO_MP} 2025-12-01: " in err
     assert "no prices on 2025-12-01" in err
+
+
+def test_refresh_rebuilds_the_daily_usage_before_settling(store_url, capsys):
+    _seeded(store_url)
+    store = open_store(store_url)
+    try:
+        with store.engine.begin() as connection:  # values written without VEE
+            connection.execute(interval_values.update().values(import_wh=0))
+    finally:
+        store.close()
+    args = ["settle", "--month", "2026-01", "--tariff", TARIFF_FILE, "--mp", OSLO_MP,
+            "--format", "json", "--db", store_url]  # fmt: skip
+    assert main(args) == 0
+    assert json.loads(capsys.readouterr().out)[0]["energy_kwh"] == 1116  # 744 x 1.5 kWh
+    # rebuilt from the interval values, the month is re-settled at 0 kWh
+    assert main([*args, "--refresh"]) == 0
+    (change,) = json.loads(capsys.readouterr().out)
+    assert change["kind"] == "resettlement"
+    assert change["energy_kwh"] == 0

@@ -123,8 +123,9 @@ def _summary(r: DemoResult, console: Console) -> None:
                       "(simulated), EUR/NOK 11.50")  # fmt: skip
         table.add_row(
             "settlement",
-            f"{r.month}: {len(settled.billed) - resettled:,} supplies billed {settled.total_nok:,} NOK "
-            f"incl. VAT for {kwh:,.3f} kWh; {len(settled.problems):,} not settled; "
+            f"{r.month}: {len(settled.billed) - resettled:,} supplies billed "
+            f"{settled.total_nok:,} NOK incl. VAT for {kwh:,.3f} kWh; "
+            f"{len(settled.problems):,} not settled; "
             f"{missing:,} hours without values (outside the simulated days)",
         )
         by_step = sorted(steps.items(), key=_step_order)

@@ -12,6 +12,7 @@ import click
 from rich.progress import Progress
 
 from openams.config import load_settings
+from openams.domain.settlement import month_bounds
 from openams.domain.settlement_types import Settlement
 from openams.services.settlement import SettleReport, SupplyPeriod, settle_month
 from openams.services.tariff_files import default_taxes, load_tariff_file, load_taxes_file
@@ -82,6 +83,11 @@ month_option = click.option(
 @TARIFF_OPTION
 @TAXES_OPTION
 @DB_OPTION
+@click.option(
+    "--refresh",
+    is_flag=True,
+    help="Rebuild the month's daily usage from the interval values first.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def settle_command(
     month: str,
@@ -90,6 +96,7 @@ def settle_command(
     tariff_file: str | None,
     taxes_file: str | None,
     db: str | None,
+    refresh: bool,
     quiet: bool,
 ) -> None:
     """Settle a month from validated hourly values: capacity step, energy part, taxes, support
@@ -105,6 +112,9 @@ def settle_command(
         points = len(settlements.metering_points(metering_point_id))
         if metering_point_id is not None and not points:
             raise click.UsageError(f"no metering point {metering_point_id}")
+        if refresh:
+            first, last = month_bounds(month)
+            settlements.refresh_usage(first, last, int(time.time()))
         with Progress(disable=quiet or fmt != "table", transient=True) as bar:
             task = bar.add_task("settling", total=points)
             report = settle_month(

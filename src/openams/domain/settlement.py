@@ -21,6 +21,10 @@ rounded lines; the total is the sum of the rounded lines. Quantities are exact (
 Wh). An hour of quarter-hour values is their sum (done by the caller); an hour without a
 usable value is not billed and is counted in ``missing_hours``.
 
+The work is done on arrays over the period's hours (:class:`HourArrays`), with everything
+that depends only on the days, the tariff, the rules and the place computed once and cached
+(:mod:`openams.domain.settlement_grid`); sums of kWh are integer Wh, sums of money exact.
+
 Invariants:
     * Pure: no clock, no I/O. The result does not depend on the order of the values.
     * Money is :class:`~decimal.Decimal`; lines sum exactly to the total.
@@ -30,17 +34,41 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from .settlement_types import DayUse, Line, PeakHour, Settlement
-from .tariff import Tariff, TariffPeriod, capacity_figure
-from .taxes import Rule, TaxRules
+import numpy as np
 
-__all__ = ["HourValue", "SettlementError", "Supply", "month_bounds", "settle"]
+from .settlement_grid import (
+    BoolArray,
+    HourGrid,
+    IntArray,
+    MonthPrices,
+    SupportUnits,
+    export_index,
+    hour_grid,
+    month_prices,
+    periods_of,
+    rate_index,
+    rule_index,
+    support_units,
+)
+from .settlement_types import DayUse, Line, PeakHour, Settlement
+from .tariff import Tariff
+from .taxes import TaxRules
+
+__all__ = [
+    "HourArrays",
+    "HourValue",
+    "SettlementError",
+    "Supply",
+    "month_bounds",
+    "settle",
+    "settle_hours",
+]
 
 OSLO = ZoneInfo("Europe/Oslo")
 _ORE = Decimal("0.01")
@@ -120,23 +148,69 @@ def _ore(amount: Decimal) -> Decimal:
     return amount.quantize(_ORE, rounding=ROUND_HALF_UP)
 
 
-@dataclass(slots=True)
-class _Sum:
-    kwh: Decimal = Decimal(0)
-    estimated_kwh: Decimal = Decimal(0)
-    amount: Decimal = Decimal(0)
+@dataclass(frozen=True, slots=True, eq=False)
+class HourArrays:
+    """A metering point's values over the hours of a :class:`HourGrid`.
 
-    def add(self, kwh: Decimal, estimated: bool, amount: Decimal) -> None:
-        self.kwh += kwh
-        self.amount += amount
-        if estimated:
-            self.estimated_kwh += kwh
+    Attributes:
+        import_wh: Energy drawn per hour; -1 where there is no usable value. [Wh]
+        export_wh: Energy fed in per hour (0 where none or unusable). [Wh]
+        estimated: Whether each hour's value is estimated.
+    """
+
+    import_wh: IntArray
+    export_wh: IntArray
+    estimated: BoolArray
+
+    @classmethod
+    def empty(cls, hours: int) -> HourArrays:
+        """No usable value in any of ``hours`` hours."""
+        return cls(
+            np.full(hours, -1, dtype=np.int64),
+            np.zeros(hours, dtype=np.int64),
+            np.zeros(hours, dtype=np.bool_),
+        )
+
+    def window(self, grid: HourGrid, first: date, last: date) -> HourArrays:
+        """The hours of the days ``first`` .. ``last`` of ``grid`` (the grid these cover)."""
+        bounds = [*grid.day_starts.tolist(), grid.hours]
+        begin = bounds[(first - grid.first).days]
+        end = bounds[(last - grid.first).days + 1]
+        return HourArrays(
+            self.import_wh[begin:end], self.export_wh[begin:end], self.estimated[begin:end]
+        )
+
+    @classmethod
+    def from_values(cls, values: Iterable[HourValue], grid: HourGrid) -> HourArrays:
+        """Arrays from hourly values; values outside the grid are ignored.
+
+        Raises:
+            SettlementError: two values for one hour.
+        """
+        arrays = cls.empty(grid.hours)
+        imp, exp, est = arrays.import_wh, arrays.export_wh, arrays.estimated
+        seen = np.zeros(grid.hours, dtype=np.bool_)
+        for value in values:
+            n = grid.index_of(value.start_at_s)
+            if n is None:
+                continue
+            if seen[n]:
+                raise SettlementError(f"two values for the hour starting at {value.start_at_s}")
+            seen[n] = True
+            if value.import_wh is not None:
+                imp[n] = value.import_wh
+                exp[n] = value.export_wh or 0
+                est[n] = value.estimated
+        return arrays
 
 
-def _kwh_line(code: str, text: str, unit_price: Decimal, total: _Sum) -> Line:
-    return Line(
-        code, text, total.kwh, "kWh", unit_price, _ore(total.kwh * unit_price), total.estimated_kwh
-    )
+def _kwh(wh: int) -> Decimal:
+    return Decimal(wh) / _WH_PER_KWH
+
+
+def _kwh_line(code: str, text: str, unit_price: Decimal, wh: int, estimated_wh: int) -> Line:
+    kwh = _kwh(wh)
+    return Line(code, text, kwh, "kWh", unit_price, _ore(kwh * unit_price), _kwh(estimated_wh))
 
 
 def _monthly_lines(
@@ -153,30 +227,29 @@ def _monthly_lines(
     return lines
 
 
-def _capped(
-    hours: list[tuple[int, date, Decimal, bool]],
-    rule_of: Mapping[date, Rule | None],
-    unit_amount: Mapping[int, Decimal | None],
-) -> tuple[_Sum, int]:
-    """Sum ``kwh x unit amount`` in time order until the rule's monthly cap is used up."""
-    total = _Sum()
-    used = Decimal(0)
-    unpriced = 0
-    for start_s, day, kwh, estimated in hours:
-        rule = rule_of[day]
-        if rule is None:
-            continue
-        cap = rule.cap_kwh
-        covered = kwh if cap is None else max(Decimal(0), min(kwh, cap - used))
-        used += covered
-        if covered == 0:
-            continue
-        per_kwh = unit_amount.get(start_s)
-        if per_kwh is None:
-            unpriced += 1
-            continue
-        total.add(covered, estimated, covered * per_kwh)
-    return total, unpriced
+def _per_key_lines(
+    code_of: Callable[[tuple[object, ...]], tuple[str, str, Decimal]],
+    index: IntArray,
+    keys: Sequence[tuple[object, ...]],
+    wh: IntArray,
+    estimated_wh: IntArray,
+    counted: BoolArray,
+) -> list[Line]:
+    """One line per key present in the counted hours, in the order keys first appear."""
+    present = np.where(counted, index, -1)
+    hours = np.bincount(present + 1, minlength=len(keys) + 1)[1:]
+    sums = np.bincount(present + 1, weights=wh, minlength=len(keys) + 1)[1:]
+    est = np.bincount(present + 1, weights=estimated_wh, minlength=len(keys) + 1)[1:]
+    order = sorted((k for k in range(len(keys)) if hours[k]), key=lambda k: _first(present, k))
+    lines = []
+    for k in order:
+        code, text, price = code_of(keys[k])
+        lines.append(_kwh_line(code, text, price, int(sums[k]), int(est[k])))
+    return lines
+
+
+def _first(index: IntArray, key: int) -> int:
+    return int(np.argmax(index == key))
 
 
 def settle(
@@ -200,68 +273,62 @@ def settle(
         SettlementError: the days are not within one month, the tariff has no prices for
             a day supplied, or two values share an hour.
     """
+    grid = _grid(supply)
+    arrays = HourArrays.from_values(values, grid)
+    return settle_hours(supply, arrays, month_prices(spot_nok_per_kwh, grid), tariff, taxes)
+
+
+def _grid(supply: Supply) -> HourGrid:
     first, last = supply.first_day, supply.last_day
     if (first.year, first.month) != (last.year, last.month) or last < first:
         raise SettlementError(f"{first}..{last} is not a part of one month")
-    month = f"{first.year:04d}-{first.month:02d}"
-    days_in_month = calendar.monthrange(first.year, first.month)[1]
-    start_s, end_s = _day_start_s(first), _day_start_s(last + timedelta(days=1))
-    where = (supply.customer_type, supply.postcode, supply.municipality)
+    return hour_grid(first, last)
 
-    periods: dict[date, TariffPeriod] = {}
-    day = first
-    while day <= last:
-        period = tariff.period_on(day)
+
+def settle_hours(
+    supply: Supply,
+    arrays: HourArrays,
+    prices: MonthPrices,
+    tariff: Tariff,
+    taxes: TaxRules,
+) -> Settlement:
+    """:func:`settle` on arrays over the supply's hours (the fast path for many points).
+
+    Args:
+        supply: The metering point, its customer and the days supplied (in one month).
+        arrays: Its values over ``hour_grid(supply.first_day, supply.last_day)``.
+        prices: The area's prices over the same grid (:func:`month_prices`).
+        tariff: The grid company's tariff.
+        taxes: The state's rules.
+
+    Raises:
+        SettlementError: the days are not within one month or the tariff has no prices for
+            a day supplied.
+    """
+    grid = _grid(supply)
+    first, last = grid.first, grid.last
+    periods = periods_of(grid, tariff)
+    for day, period in zip(grid.days, periods, strict=True):
         if period is None:
             raise SettlementError(
                 f"tariff {tariff.code} of {tariff.company} has no prices on {day}"
             )
-        periods[day] = period
-        day += timedelta(days=1)
+    days_in_month = calendar.monthrange(first.year, first.month)[1]
+    where = (supply.customer_type, supply.postcode, supply.municipality)
 
-    by_hour: dict[int, HourValue] = {}
-    for given in values:
-        if start_s <= given.start_at_s < end_s:
-            if given.start_at_s in by_hour:
-                raise SettlementError(f"two values for the hour starting at {given.start_at_s}")
-            by_hour[given.start_at_s] = given
+    usable = arrays.import_wh >= 0
+    imp = np.where(usable, arrays.import_wh, 0)
+    est = arrays.estimated & usable
+    imp_est = np.where(est, imp, 0)
+    exp = np.where(usable, arrays.export_wh, 0)
 
-    hours: list[tuple[int, date, Decimal, bool]] = []  # (start, local day, kWh, estimated)
-    peaks_in: list[tuple[date, int, Decimal]] = []
-    estimated_at: set[tuple[date, int]] = set()
-    energy: dict[tuple[str, str, Decimal], _Sum] = defaultdict(_Sum)
-    export: dict[Decimal, _Sum] = defaultdict(_Sum)
-    export_kwh = Decimal(0)
-    missing = 0
-    day_kwh: dict[date, Decimal] = defaultdict(Decimal)
-    for hour_s in range(start_s, end_s, 3600):
-        value = by_hour.get(hour_s)
-        if value is None or value.import_wh is None:
-            missing += 1
-            continue
-        local = datetime.fromtimestamp(hour_s, UTC).astimezone(OSLO)
-        day, hour = local.date(), local.hour
-        kwh = Decimal(value.import_wh) / _WH_PER_KWH
-        hours.append((hour_s, day, kwh, value.estimated))
-        peaks_in.append((day, hour, kwh))
-        if value.estimated:
-            estimated_at.add((day, hour))
-        day_kwh[day] += kwh
-        period = periods[day]
-        rate = period.rate_for(day, hour)
-        energy[(rate.code, rate.text, rate.nok_per_kwh)].add(kwh, value.estimated, Decimal(0))
-        if value.export_wh:
-            fed = Decimal(value.export_wh) / _WH_PER_KWH
-            export_kwh += fed
-            export[period.export_nok_per_kwh].add(fed, value.estimated, Decimal(0))
-
-    figure, chosen = capacity_figure(peaks_in)
-    peak_hours = tuple(PeakHour(d, h, k, (d, h) in estimated_at) for d, h, k in chosen)
+    figure, peak_hours = _capacity(grid, arrays.import_wh, est)
     peak_estimated = sum((p.kwh for p in peak_hours if p.estimated), Decimal(0))
     step_prices: dict[Decimal, int] = defaultdict(int)
     fixed_prices: dict[Decimal, int] = defaultdict(int)
-    step_label = periods[last].step_for(figure).label
-    for period in periods.values():
+    valid = [p for p in periods if p is not None]
+    step_label = valid[-1].step_for(figure).label
+    for period in valid:
         step_prices[period.step_for(figure).monthly_nok] += 1
         if period.fixed_monthly_nok:
             fixed_prices[period.fixed_monthly_nok] += 1
@@ -275,123 +342,160 @@ def settle(
         days_in_month,
         peak_estimated,
     )
-    for (code, text, price), total in sorted(energy.items(), key=lambda item: item[0][0]):
-        lines.append(_kwh_line(f"energy_{code}", text, price, total))
-    for price, total in export.items():
-        lines.append(_kwh_line("export", "Innmating", price, total))
-
-    for code, text, lookup in (
-        ("consumption_tax", "Forbruksavgift", taxes.consumption_tax_on),
-        ("enova_fee", "Enovapåslag", taxes.enova_fee_on),
+    rates = rate_index(grid, tariff)
+    energy = _per_key_lines(
+        lambda key: (f"energy_{key[0]}", str(key[1]), _dec(key[2])),
+        rates.index, rates.keys, imp, imp_est, usable,
+    )  # fmt: skip
+    lines += sorted(energy, key=lambda line: line.code)
+    exports = export_index(grid, tariff)
+    lines += _per_key_lines(
+        lambda key: ("export", "Innmating", _dec(key[0])),
+        exports.index, exports.keys, exp, np.where(est, exp, 0), usable & (exp != 0),
+    )  # fmt: skip
+    for code, text, rules in (
+        ("consumption_tax", "Forbruksavgift", taxes.consumption_tax),
+        ("enova_fee", "Enovapåslag", taxes.enova_fee),
     ):
-        per_rate: dict[Decimal, _Sum] = defaultdict(_Sum)
-        rules = {day: lookup(day, *where) for day in periods}
-        for _, day, kwh, estimated in hours:
-            rule = rules[day]
-            if rule is not None:
-                per_rate[rule.value].add(kwh, estimated, Decimal(0))
-        for price, total in sorted(per_rate.items()):
-            lines.append(_kwh_line(code, text, price, total))
+        index, _ = rule_index(grid, rules, where)
+        keys = [(rule.value,) for rule in rules]
+        found = _per_key_lines(_named(code, text), index, keys, imp, imp_est, usable)
+        lines += _merged_by_price(found)
 
-    lines += _support_lines(supply, hours, spot_nok_per_kwh, taxes, list(periods), where)
+    units = support_units(grid, prices, taxes, where, supply.norgespris)
+    lines += _support_lines(grid, units, imp, est, usable, supply.norgespris)
 
     vat_rule = taxes.vat_on(last, *where)
     if vat_rule is not None and vat_rule.value:
         base = sum((line.amount for line in lines), Decimal(0))
+        rate_text = f"Merverdiavgift {vat_rule.value * 100:.0f} %"
         lines.append(
-            Line(
-                "vat",
-                f"Merverdiavgift {vat_rule.value * 100:.0f} %",
-                base,
-                "NOK",
-                vat_rule.value,
-                _ore(base * vat_rule.value),
-            )
+            Line("vat", rate_text, base, "NOK", vat_rule.value, _ore(base * vat_rule.value))
         )
 
-    energy_kwh = sum((kwh for _, _, kwh, _ in hours), Decimal(0))
-    estimated_kwh = sum((kwh for _, _, kwh, est in hours if est), Decimal(0))
+    day_wh = np.add.reduceat(imp, grid.day_starts) if grid.hours else np.zeros(0, np.int64)
     days = tuple(
-        DayUse(d, day_kwh.get(d, Decimal(0)), _day_average(d, spot_nok_per_kwh)) for d in periods
+        DayUse(day, _kwh(int(wh)), average)
+        for day, wh, average in zip(grid.days, day_wh.tolist(), prices.day_average, strict=True)
     )
     return Settlement(
         metering_point_id=supply.metering_point_id,
         customer_id=supply.customer_id,
-        month=month,
+        month=f"{first.year:04d}-{first.month:02d}",
         first_day=first,
         last_day=last,
         capacity_kw=figure.quantize(_KWH, rounding=ROUND_HALF_UP),
         capacity_step=step_label,
         peak_hours=peak_hours,
-        energy_kwh=energy_kwh,
-        estimated_kwh=estimated_kwh,
-        export_kwh=export_kwh,
-        missing_hours=missing,
+        energy_kwh=_kwh(int(imp.sum())),
+        estimated_kwh=_kwh(int(imp_est.sum())),
+        export_kwh=_kwh(int(exp.sum())),
+        missing_hours=int(grid.hours - usable.sum()),
         lines=tuple(lines),
         total_nok=sum((line.amount for line in lines), Decimal(0)),
         days=days,
     )
 
 
+def _named(code: str, text: str) -> Callable[[tuple[object, ...]], tuple[str, str, Decimal]]:
+    return lambda key: (code, text, _dec(key[0]))
+
+
+def _dec(value: object) -> Decimal:
+    if not isinstance(value, Decimal):  # pragma: no cover - keys are built with Decimals
+        raise TypeError(f"{value!r} is not a Decimal")
+    return value
+
+
+def _merged_by_price(lines: list[Line]) -> list[Line]:
+    """Tax lines of the same price merged (rules of different days, same rate), by price."""
+    merged: dict[Decimal, Line] = {}
+    for line in lines:
+        held = merged.get(line.unit_price)
+        if held is None:
+            merged[line.unit_price] = line
+            continue
+        quantity = held.quantity + line.quantity
+        merged[line.unit_price] = Line(
+            line.code, line.text, quantity, "kWh", line.unit_price,
+            _ore(quantity * line.unit_price), held.estimated_kwh + line.estimated_kwh,
+        )  # fmt: skip
+    return [merged[price] for price in sorted(merged)]
+
+
+def _capacity(
+    grid: HourGrid, import_wh: IntArray, estimated: BoolArray
+) -> tuple[Decimal, tuple[PeakHour, ...]]:
+    """The capacity figure and its hours (see :func:`~openams.domain.tariff.capacity_figure`)."""
+    if not grid.hours:
+        return Decimal(0), ()
+    maxima = np.maximum.reduceat(import_wh, grid.day_starts)
+    counted = [d for d in range(len(grid.days)) if maxima[d] >= 0]
+    chosen = sorted(counted, key=lambda d: (-int(maxima[d]), d))[:3]
+    if not chosen:
+        return Decimal(0), ()
+    bounds = [*grid.day_starts.tolist(), grid.hours]
+    peaks = []
+    for d in chosen:
+        begin, end = bounds[d], bounds[d + 1]
+        n = begin + int(np.argmax(import_wh[begin:end]))
+        hour = int(grid.hour_of_day[n])
+        same_hour = grid.hour_of_day[begin:end] == hour
+        flagged = bool(np.any(estimated[begin:end] & same_hour))
+        peaks.append(PeakHour(grid.days[d], hour, _kwh(int(maxima[d])), flagged))
+    total = sum((p.kwh for p in peaks), Decimal(0))
+    return total / len(peaks), tuple(peaks)
+
+
+def _covered(grid: HourGrid, units: SupportUnits, imp: IntArray, usable: BoolArray) -> IntArray:
+    """Wh of each hour within the monthly cap, counted in time order."""
+    counted = units.applies & usable
+    drawn = np.where(counted, imp, 0)
+    caps = {units.caps_wh[d] for d in np.unique(grid.day_of_hour[counted]).tolist()}
+    if len(caps) <= 1:
+        cap = next(iter(caps), None)
+        if cap is None:
+            return drawn
+        before = np.cumsum(drawn) - drawn
+        covered: IntArray = np.clip(cap - before, 0, drawn)
+        return covered
+    covered = np.zeros_like(drawn)  # the cap changes within the month: hour by hour
+    used = 0
+    for n in counted.nonzero()[0].tolist():
+        cap = units.caps_wh[int(grid.day_of_hour[n])]
+        take = int(drawn[n]) if cap is None else max(0, min(int(drawn[n]), cap - used))
+        covered[n] = take
+        used += take
+    return covered
+
+
 def _support_lines(
-    supply: Supply,
-    hours: list[tuple[int, date, Decimal, bool]],
-    spot: Mapping[int, Decimal],
-    taxes: TaxRules,
-    days: list[date],
-    where: tuple[str, str, str],
+    grid: HourGrid,
+    units: SupportUnits,
+    imp: IntArray,
+    est: BoolArray,
+    usable: BoolArray,
+    norgespris: bool,
 ) -> list[Line]:
-    if supply.norgespris:
-        rules = {day: taxes.norgespris_on(day, *where) for day in days}
-        per_kwh = {}
-        for start_s, day, _, _ in hours:
-            rule = rules[day]
-            if rule is not None and start_s in spot:
-                per_kwh[start_s] = rule.value - spot[start_s]
-        total, _ = _capped(hours, rules, per_kwh)
-        if not total.kwh:
-            return []
-        price = next(r.value for r in rules.values() if r is not None)
-        text = f"Norgespris {price * 100:.0f} øre/kWh, oppgjør mot spotpris"
-        average = (total.amount / total.kwh).quantize(_UNIT_PRICE, rounding=ROUND_HALF_UP)
-        return [
-            Line(
-                "norgespris",
-                text,
-                total.kwh,
-                "kWh",
-                average,
-                _ore(total.amount),
-                total.estimated_kwh,
-            )
-        ]
-    rules = {day: taxes.support_on(day, *where) for day in days}
-    per_kwh = {}
-    for start_s, day, _, _ in hours:
-        rule = rules[day]
-        if rule is not None and start_s in spot:
-            share = rule.share if rule.share is not None else Decimal(1)
-            per_kwh[start_s] = -share * max(Decimal(0), spot[start_s] - rule.value)
-    total, _ = _capped(hours, rules, per_kwh)
-    if not total.amount:
-        return []
-    average = (total.amount / total.kwh).quantize(_UNIT_PRICE, rounding=ROUND_HALF_UP)
-    return [
-        Line(
-            "support",
-            "Strømstøtte",
-            total.kwh,
-            "kWh",
-            average,
-            _ore(total.amount),
-            total.estimated_kwh,
+    covered = np.where(units.priced, _covered(grid, units, imp, usable), 0)
+    wh = int(covered.sum())
+    estimated_wh = int(np.where(est, covered, 0).sum())
+    if units.scaled is not None:
+        amount = units.scaled.dot(covered)
+    else:
+        amount = sum(
+            (_kwh(int(covered[n])) * units.units[n] for n in covered.nonzero()[0].tolist()),
+            Decimal(0),
         )
-    ]
-
-
-def _day_average(day: date, spot: Mapping[int, Decimal]) -> Decimal | None:
-    start, end = _day_start_s(day), _day_start_s(day + timedelta(days=1))
-    found = [spot[s] for s in range(start, end, 3600) if s in spot]
-    if not found:
-        return None
-    return (sum(found, Decimal(0)) / len(found)).quantize(_UNIT_PRICE, rounding=ROUND_HALF_UP)
+    kwh = _kwh(wh)
+    if norgespris:
+        if not wh or units.first_price is None:
+            return []
+        text = f"Norgespris {units.first_price * 100:.0f} øre/kWh, oppgjør mot spotpris"
+        code = "norgespris"
+    else:
+        if not amount:
+            return []
+        text, code = "Strømstøtte", "support"
+    average = (amount / kwh).quantize(_UNIT_PRICE, rounding=ROUND_HALF_UP)
+    return [Line(code, text, kwh, "kWh", average, _ore(amount), _kwh(estimated_wh))]

@@ -25,7 +25,8 @@ from decimal import Decimal
 from typing import Protocol
 
 from openams.domain.resettlement import difference
-from openams.domain.settlement import HourValue, Supply, month_bounds, settle
+from openams.domain.settlement import HourArrays, HourValue, Supply, month_bounds, settle_hours
+from openams.domain.settlement_grid import MonthPrices, hour_grid, month_prices
 from openams.domain.settlement_types import Settlement
 from openams.domain.tariff import Tariff
 from openams.domain.taxes import TaxRules
@@ -88,6 +89,10 @@ class SettlementStore(Protocol):
         self, ids: Sequence[str], start_s: int, end_s: int
     ) -> dict[str, list[HourValue]]:
         """Usable hourly values (quarter-hours summed) of the metering points, by id."""
+        ...
+
+    def month_arrays(self, ids: Sequence[str], first: date, last: date) -> dict[str, HourArrays]:
+        """The validated daily usage of ``first`` .. ``last``, by id (absent: no values)."""
         ...
 
     def last_runs(self, ids: Sequence[str], month: str) -> dict[tuple[str, date], Settlement]:
@@ -190,29 +195,44 @@ def settle_month(
     first, last = month_bounds(month)
     start_s = local_day_bounds(first)[0]
     end_s = local_day_bounds(last)[1]
+    grid = hour_grid(first, last)
     report = SettleReport()
     points = store.metering_points(metering_point_id)
     spot_by_area: dict[str, dict[int, Decimal]] = {}
+    prices_by_days: dict[tuple[str, date, date], MonthPrices] = {}
+
+    def prices_of(area: str, supply: Supply) -> MonthPrices:
+        key = (area, supply.first_day, supply.last_day)
+        found = prices_by_days.get(key)
+        if found is None:
+            spot = spot_by_area.get(area)
+            if spot is None:
+                spot = spot_by_area[area] = {
+                    h.start_at_s: h.nok_per_kwh
+                    for h in hourly_prices_nok(prices, area, start_s, end_s)
+                    if h.nok_per_kwh is not None
+                }
+            days = hour_grid(supply.first_day, supply.last_day)
+            found = prices_by_days[key] = month_prices(spot, days)
+        return found
+
     for offset in range(0, len(points), batch):
         chunk = points[offset : offset + batch]
         ids = [p.metering_point_id for p in chunk]
         periods = store.supply_periods(ids, first, last)
-        values = store.hourly_values(ids, start_s, end_s)
+        usage = store.month_arrays(ids, first, last)
         earlier = store.last_runs(ids, month)
         runs: list[tuple[Settlement, Settlement]] = []
         for point in chunk:
-            spot = spot_by_area.get(point.area)
-            if spot is None:
-                spot = {
-                    h.start_at_s: h.nok_per_kwh
-                    for h in hourly_prices_nok(prices, point.area, start_s, end_s)
-                    if h.nok_per_kwh is not None
-                }
-                spot_by_area[point.area] = spot
+            month_usage = usage.get(point.metering_point_id) or HourArrays.empty(grid.hours)
             for supply in supplies_in(point, periods, first, last):
                 try:
-                    full = settle(
-                        supply, values.get(point.metering_point_id, ()), spot, tariff, taxes
+                    full = settle_hours(
+                        supply,
+                        month_usage.window(grid, supply.first_day, supply.last_day),
+                        prices_of(point.area, supply),
+                        tariff,
+                        taxes,
                     )
                 except ValueError as exc:
                     report.problems.append(f"{point.metering_point_id} {supply.first_day}: {exc}")

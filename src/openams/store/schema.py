@@ -298,3 +298,18 @@ settlements = Table(
     PrimaryKeyConstraint("metering_point_id", "first_day", "version"),
     Index(None, "month"),
 )
+
+# A metering point's validated hourly values of a local day, packed (store/usage.py): what
+# settlement reads, one row per metering point and day instead of one per hour.
+daily_usage = Table(
+    "daily_usage",
+    metadata,
+    Column("metering_point_id", String(18), nullable=False),
+    Column("day", String(10), nullable=False),  # ISO, local
+    Column("import_wh", LargeBinary, nullable=False),  # int64 LE per hour, -1: none usable
+    Column("export_wh", LargeBinary, nullable=False),  # int64 LE per hour
+    Column("estimated", BigInteger, nullable=False),  # bit n: hour n estimated
+    _epoch("updated_at_s", nullable=False),
+    PrimaryKeyConstraint("metering_point_id", "day"),
+    Index(None, "day"),
+)

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from openams.domain.settlement import HourValue
+from openams.domain.settlement import HourArrays, HourValue
 from openams.domain.settlement_types import DayUse, Line, PeakHour, Settlement
 from openams.domain.tariff import Tariff
 from openams.services.settlement import (
@@ -29,6 +29,7 @@ from openams.services.settlement import (
 
 from .engine import Store
 from .schema import customers, interval_values, metering_points, settlements, supply_periods
+from .usage import month_arrays, refresh_daily_usage
 
 __all__ = ["BilledRun", "SqlSettlementStore", "settlement_from_json", "settlement_to_json"]
 
@@ -218,6 +219,18 @@ class SqlSettlementStore:
                 any(s in ESTIMATED_STATUSES for _, _, s in found),
             )
         return {mp: [by[k] for k in sorted(by)] for mp, by in hours.items()}
+
+    def month_arrays(self, ids: Sequence[str], first: date, last: date) -> dict[str, HourArrays]:
+        """The validated daily usage of ``first`` .. ``last``, by id (absent: no values)."""
+        with self.store.engine.connect() as connection:
+            return month_arrays(connection, ids, first, last)
+
+    def refresh_usage(self, first: date, last: date, now_s: int) -> int:
+        """Rebuild the daily usage of every metering point over ``first`` .. ``last`` from
+        the interval values; how many rows were written."""
+        ids = [p.metering_point_id for p in self.metering_points(None)]
+        with self.store.engine.begin() as connection:
+            return refresh_daily_usage(connection, ids, first, last, now_s)
 
     def last_runs(self, ids: Sequence[str], month: str) -> dict[tuple[str, date], Settlement]:
         """The latest full settlement of each supply of the month, by (id, first day)."""

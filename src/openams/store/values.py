@@ -14,6 +14,7 @@ from openams.services.values import StoredValue
 
 from .engine import Store, ensure_month_partitions
 from .schema import interval_values, meters, value_edits
+from .usage import local_day, refresh_daily_usage
 
 __all__ = ["SqlEditStore", "SqlValueStore"]
 
@@ -89,6 +90,9 @@ class SqlEditStore:
                 )
             )
             connection.execute(value_edits.insert(), asdict(edit))
+            edited = local_day(edit.start_at_s)
+            refresh_daily_usage(connection, [edit.metering_point_id], edited, edited,
+                                edit.edited_at_s)  # fmt: skip
 
     def edits(self, metering_point_id: str | None) -> list[ValueEdit]:
         """The audit, oldest first."""

@@ -14,6 +14,7 @@ from openams.services.vee import PointInfo, Read, StoredRow, ValueRow
 from .bulk import bulk_write
 from .engine import Store, ensure_month_partitions, fetch_rows
 from .schema import interval_values, metering_points, meters, quarantine, register_reads
+from .usage import days_of, refresh_daily_usage
 
 __all__ = ["SqlVeeStore"]
 
@@ -198,6 +199,10 @@ class SqlVeeStore:
                 connection, "interval_values", self._COLUMNS, [(*r, *now) for r in rows],
                 self._CONFLICT, key_columns=3,
             )  # fmt: skip
+            span = days_of(starts)
+            if span is not None:
+                ids = {r.metering_point_id for r in rows}
+                refresh_daily_usage(connection, ids, span[0], span[1], int(now_s))
 
     def finalise(self, before_s: int, now_s: int, since_s: int | None = None) -> int:
         """Estimates starting in ``[since_s, before_s)`` become final; how many did."""

@@ -1,4 +1,5 @@
-"""Settlement: supply periods (who is billed from which day) and every settlement run.
+"""Settlement: supply periods (who is billed from which day), every settlement run, and the
+daily usage settlement reads (validated hourly values packed per metering point and day).
 
 Revision ID: 0004
 Revises: 0003
@@ -42,9 +43,22 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("metering_point_id", "first_day", "version", name="pk_settlements"),
     )
     op.create_index("ix_settlements_month", "settlements", ["month"])
+    op.create_table(
+        "daily_usage",
+        sa.Column("metering_point_id", sa.String(18), nullable=False),
+        sa.Column("day", sa.String(10), nullable=False),
+        sa.Column("import_wh", sa.LargeBinary, nullable=False),
+        sa.Column("export_wh", sa.LargeBinary, nullable=False),
+        sa.Column("estimated", sa.BigInteger, nullable=False),
+        sa.Column("updated_at_s", sa.BigInteger, nullable=False),
+        sa.PrimaryKeyConstraint("metering_point_id", "day", name="pk_daily_usage"),
+    )
+    op.create_index("ix_daily_usage_day", "daily_usage", ["day"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_daily_usage_day", table_name="daily_usage")
+    op.drop_table("daily_usage")
     op.drop_index("ix_settlements_month", table_name="settlements")
     op.drop_table("settlements")
     op.drop_table("supply_periods")

@@ -1,0 +1,162 @@
+"""Daily usage: each metering point's validated hourly values of a day, packed in one row.
+
+Settlement reads a month of hourly values for every metering point: 72 million rows for
+100,000 metering points. Kept as one row per metering point and local day, that is 3 million
+rows, each holding the day's 23, 24 or 25 hours as packed integers. The rows are derived from
+``interval_values`` and rewritten, in the same transaction, whenever VEE saves values or a
+value is edited by hand (:func:`refresh_daily_usage`), so they always hold the validated
+values as those paths left them. Values ingested since the last VEE run are not in them until
+VEE has looked at them; ``ams settle --refresh`` rebuilds a month from ``interval_values``.
+
+Row format (``daily_usage``):
+    * ``import_wh``: little-endian int64 per local hour; -1 where no usable value (status
+      ``rejected`` or ``missing``, a missing quarter of an hour, or no value at all).
+    * ``export_wh``: the same for energy fed in (0 where none).
+    * ``estimated``: bit ``n`` set when hour ``n`` is estimated.
+
+Which values are usable, and how quarter-hours make an hour, is the service's rule
+(:data:`openams.services.settlement.USABLE_STATUSES`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime
+
+import numpy as np
+from sqlalchemy import Connection, delete, select
+
+from openams.domain.settlement import HourArrays
+from openams.domain.settlement_grid import OSLO, HourGrid, hour_grid
+from openams.services.settlement import ESTIMATED_STATUSES, USABLE_STATUSES
+
+from .bulk import bulk_write
+from .schema import daily_usage, interval_values
+
+__all__ = ["days_of", "local_day", "month_arrays", "refresh_daily_usage"]
+
+_CHUNK = 500
+_COLUMNS = ("metering_point_id", "day", "import_wh", "export_wh", "estimated", "updated_at_s")
+_CONFLICT = "ON CONFLICT (metering_point_id, day) DO UPDATE SET " + ", ".join(
+    f"{c} = excluded.{c}" for c in _COLUMNS[2:]
+)
+
+
+def local_day(at_s: int) -> date:
+    """The local (Europe/Oslo) day an hour starting at ``at_s`` belongs to."""
+    return datetime.fromtimestamp(at_s, UTC).astimezone(OSLO).date()
+
+
+def refresh_daily_usage(
+    connection: Connection, ids: Iterable[str], first: date, last: date, now_s: int
+) -> int:
+    """Rewrite the daily usage of metering points over ``first`` .. ``last`` from their
+    interval values, inside the connection's transaction; how many rows were written."""
+    grid = hour_grid(first, last)
+    written = 0
+    todo = sorted(set(ids))
+    for offset in range(0, len(todo), _CHUNK):
+        chunk = todo[offset : offset + _CHUNK]
+        arrays = _from_values(connection, chunk, grid)
+        connection.execute(
+            delete(daily_usage).where(
+                daily_usage.c.metering_point_id.in_(chunk),
+                daily_usage.c.day >= first.isoformat(),
+                daily_usage.c.day <= last.isoformat(),
+            )
+        )
+        rows = []
+        bounds = [*grid.day_starts.tolist(), grid.hours]
+        for mp, (imp, exp, est) in arrays.items():
+            for d, day in enumerate(grid.days):
+                begin, end = bounds[d], bounds[d + 1]
+                if np.all(imp[begin:end] < 0):
+                    continue
+                mask = sum(1 << n for n, flag in enumerate(est[begin:end].tolist()) if flag)
+                rows.append((mp, day.isoformat(), imp[begin:end].astype("<i8").tobytes(),
+                             exp[begin:end].astype("<i8").tobytes(), mask, now_s))  # fmt: skip
+        bulk_write(connection, "daily_usage", _COLUMNS, rows, _CONFLICT, key_columns=2)
+        written += len(rows)
+    return written
+
+
+def _from_values(
+    connection: Connection, ids: Sequence[str], grid: HourGrid
+) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    c = interval_values.c
+    end_s = grid.start_s + 3600 * grid.hours
+    query = select(
+        c.metering_point_id, c.resolution_s, c.start_at_s, c.import_wh, c.export_wh, c.status
+    ).where(c.metering_point_id.in_(list(ids)), c.start_at_s >= grid.start_s, c.start_at_s < end_s)
+    out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+    quarters: dict[tuple[str, int], list[tuple[int | None, int | None, str]]] = defaultdict(list)
+
+    def arrays(mp: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        found = out.get(mp)
+        if found is None:
+            found = out[mp] = (
+                np.full(grid.hours, -1, dtype=np.int64),
+                np.zeros(grid.hours, dtype=np.int64),
+                np.zeros(grid.hours, dtype=np.bool_),
+            )
+        return found
+
+    for mp, resolution, at_s, import_wh, export_wh, status in connection.execute(query):
+        if resolution != 3600:
+            quarters[(mp, at_s - at_s % 3600)].append((import_wh, export_wh, status))
+            continue
+        imp, exp, est = arrays(mp)
+        if status in USABLE_STATUSES and import_wh is not None:
+            n = (at_s - grid.start_s) // 3600
+            imp[n], exp[n], est[n] = import_wh, export_wh or 0, status in ESTIMATED_STATUSES
+    for (mp, hour_s), found in quarters.items():
+        imp, exp, est = arrays(mp)
+        n = (hour_s - grid.start_s) // 3600
+        if imp[n] >= 0 or len(found) != 4:
+            continue
+        if any(s not in USABLE_STATUSES or i is None for i, _, s in found):
+            continue
+        imp[n] = sum(i or 0 for i, _, _ in found)
+        exp[n] = sum(e or 0 for _, e, _ in found)
+        est[n] = any(s in ESTIMATED_STATUSES for _, _, s in found)
+    return out
+
+
+def month_arrays(
+    connection: Connection, ids: Sequence[str], first: date, last: date
+) -> dict[str, HourArrays]:
+    """The daily usage of metering points over ``first`` .. ``last`` as :class:`HourArrays`
+    (metering points without any row are left out)."""
+    grid = hour_grid(first, last)
+    index = {day.isoformat(): d for d, day in enumerate(grid.days)}
+    starts = grid.day_starts.tolist()
+    c = daily_usage.c
+    query = select(c.metering_point_id, c.day, c.import_wh, c.export_wh, c.estimated).where(
+        c.metering_point_id.in_(list(ids)), c.day >= first.isoformat(), c.day <= last.isoformat()
+    )
+    out: dict[str, HourArrays] = {}
+    for mp, day, imp_bytes, exp_bytes, mask in connection.execute(query):
+        found = out.get(mp)
+        if found is None:
+            found = out[mp] = HourArrays(
+                np.full(grid.hours, -1, dtype=np.int64),
+                np.zeros(grid.hours, dtype=np.int64),
+                np.zeros(grid.hours, dtype=np.bool_),
+            )
+        begin = starts[index[day]]
+        imp = np.frombuffer(imp_bytes, dtype="<i8")
+        end = begin + len(imp)
+        found.import_wh[begin:end] = imp
+        found.export_wh[begin:end] = np.frombuffer(exp_bytes, dtype="<i8")
+        if mask:
+            found.estimated[begin:end] = [(mask >> n) & 1 for n in range(len(imp))]
+    return out
+
+
+def days_of(starts_s: Iterable[int]) -> tuple[date, date] | None:
+    """The first and last local day of hours starting at ``starts_s`` (``None`` for none)."""
+    starts = list(starts_s)
+    if not starts:
+        return None
+    return local_day(min(starts)), local_day(max(starts))
