@@ -57,7 +57,7 @@ from .settlement_grid import (
     support_units,
 )
 from .settlement_types import DayUse, Line, PeakHour, Settlement
-from .tariff import Tariff
+from .tariff import Tariff, TariffPeriod
 from .taxes import TaxRules
 
 __all__ = [
@@ -236,20 +236,23 @@ def _per_key_lines(
     counted: BoolArray,
 ) -> list[Line]:
     """One line per key present in the counted hours, in the order keys first appear."""
-    present = np.where(counted, index, -1)
-    hours = np.bincount(present + 1, minlength=len(keys) + 1)[1:]
-    sums = np.bincount(present + 1, weights=wh, minlength=len(keys) + 1)[1:]
-    est = np.bincount(present + 1, weights=estimated_wh, minlength=len(keys) + 1)[1:]
-    order = sorted((k for k in range(len(keys)) if hours[k]), key=lambda k: _first(present, k))
+    present = np.where(counted, index, -1) + 1
+    size = len(keys) + 1
+    hours = np.bincount(present, minlength=size)[1:]
+    found = hours.nonzero()[0].tolist()
+    if not found:
+        return []
+    sums = np.bincount(present, weights=wh, minlength=size)[1:]
+    est = np.bincount(present, weights=estimated_wh, minlength=size)[1:]
+    if len(found) > 1:
+        shown, first_at = np.unique(present, return_index=True)
+        at = dict(zip(shown.tolist(), first_at.tolist(), strict=True))
+        found.sort(key=lambda k: at[k + 1])
     lines = []
-    for k in order:
+    for k in found:
         code, text, price = code_of(keys[k])
         lines.append(_kwh_line(code, text, price, int(sums[k]), int(est[k])))
     return lines
-
-
-def _first(index: IntArray, key: int) -> int:
-    return int(np.argmax(index == key))
 
 
 def settle(
@@ -326,12 +329,16 @@ def settle_hours(
     peak_estimated = sum((p.kwh for p in peak_hours if p.estimated), Decimal(0))
     step_prices: dict[Decimal, int] = defaultdict(int)
     fixed_prices: dict[Decimal, int] = defaultdict(int)
-    valid = [p for p in periods if p is not None]
-    step_label = valid[-1].step_for(figure).label
-    for period in valid:
-        step_prices[period.step_for(figure).monthly_nok] += 1
+    days_of_period: dict[int, tuple[TariffPeriod, int]] = {}  # by identity: cheap to hash
+    for period in periods:
+        if period is not None:
+            held = days_of_period.get(id(period), (period, 0))
+            days_of_period[id(period)] = (period, held[1] + 1)
+    step_label = periods[-1].step_for(figure).label if periods[-1] is not None else ""
+    for period, count in days_of_period.values():
+        step_prices[period.step_for(figure).monthly_nok] += count
         if period.fixed_monthly_nok:
-            fixed_prices[period.fixed_monthly_nok] += 1
+            fixed_prices[period.fixed_monthly_nok] += count
 
     lines: list[Line] = []
     lines += _monthly_lines("fixed", "Fastledd", fixed_prices, days_in_month, Decimal(0))

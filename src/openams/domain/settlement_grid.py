@@ -221,18 +221,19 @@ def rule_index(
     Returns:
         The index per hour (-1 where no rule applies) and the rule of each day.
     """
-    return _rule_index(grid.first, grid.last, rules, where)
+    index, of_day, _ = _rule_index(grid.first, grid.last, rules, where)
+    return index, of_day
 
 
 @lru_cache(maxsize=4096)
 def _rule_index(
     first: date, last: date, rules: tuple[Rule, ...], where: Where
-) -> tuple[IntArray, tuple[Rule | None, ...]]:
+) -> tuple[IntArray, tuple[Rule | None, ...], tuple[int, ...]]:
     grid = hour_grid(first, last)
     of_day = tuple(next((r for r in rules if r.applies(d, *where)), None) for d in grid.days)
-    per_day = [-1 if r is None else rules.index(r) for r in of_day]
+    per_day = tuple(-1 if r is None else rules.index(r) for r in of_day)
     index = np.array(per_day, dtype=np.int64)[grid.day_of_hour]
-    return _frozen(index), of_day
+    return _frozen(index), of_day, per_day
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -304,16 +305,22 @@ def support_units(
     Cached by the prices object (the same object for every metering point of an area), the
     rules, the place and the choice of Norgespris.
     """
-    return _support_units(grid.first, grid.last, prices, taxes, where, norgespris)
+    rules = taxes.norgespris if norgespris else taxes.support
+    _, _, per_day = _rule_index(grid.first, grid.last, rules, where)
+    return _support_units(grid.first, grid.last, prices, rules, per_day, norgespris)
 
 
 @lru_cache(maxsize=1024)
 def _support_units(
-    first: date, last: date, prices: MonthPrices, taxes: TaxRules, where: Where, norgespris: bool
+    first: date,
+    last: date,
+    prices: MonthPrices,
+    rules: tuple[Rule, ...],
+    per_day: tuple[int, ...],
+    norgespris: bool,
 ) -> SupportUnits:
     grid = hour_grid(first, last)
-    rules = taxes.norgespris if norgespris else taxes.support
-    _, of_day = rule_index(grid, rules, where)
+    of_day = tuple(None if k < 0 else rules[k] for k in per_day)
     applies = np.zeros(grid.hours, dtype=np.bool_)
     priced = np.zeros(grid.hours, dtype=np.bool_)
     units: list[Decimal] = []

@@ -154,7 +154,7 @@ def ensure_month_partitions(connection: Connection, first: date, last: date) -> 
 def fetch_rows(store: Store, query: Select[Any]) -> list[tuple[Any, ...]]:
     """All rows of a query straight from the driver's cursor: plain tuples, none of the
     result machinery (for the reads that fetch a day of every metering point)."""
-    compiled = query.compile(store.engine)
+    compiled = query.compile(store.engine, compile_kwargs={"render_postcompile": True})
     with store.engine.connect() as connection:
         raw = connection.connection.dbapi_connection
         if raw is None:  # pragma: no cover - an open connection has one

@@ -293,7 +293,7 @@ settlements = Table(
     Column("tariff", String(64), nullable=False),  # the tariff's code
     Column("total_nok", String(32), nullable=False),  # billed by this run
     Column("billed", Text, nullable=False),  # JSON: the lines billed by this run
-    Column("full", Text, nullable=False),  # JSON: the month as this run computed it
+    Column("full", Text, nullable=False),  # JSON: the month as computed; empty: as billed
     _epoch("settled_at_s", nullable=False),
     PrimaryKeyConstraint("metering_point_id", "first_day", "version"),
     Index(None, "month"),

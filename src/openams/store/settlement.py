@@ -222,8 +222,7 @@ class SqlSettlementStore:
 
     def month_arrays(self, ids: Sequence[str], first: date, last: date) -> dict[str, HourArrays]:
         """The validated daily usage of ``first`` .. ``last``, by id (absent: no values)."""
-        with self.store.engine.connect() as connection:
-            return month_arrays(connection, ids, first, last)
+        return month_arrays(self.store, ids, first, last)
 
     def refresh_usage(self, first: date, last: date, now_s: int) -> int:
         """Rebuild the daily usage of every metering point over ``first`` .. ``last`` from
@@ -241,7 +240,7 @@ class SqlSettlementStore:
             .group_by(c.metering_point_id, c.first_day)
             .subquery()
         )
-        query = select(c.full).join(
+        query = select(c.full, c.billed).join(
             latest,
             (c.metering_point_id == latest.c.metering_point_id)
             & (c.first_day == latest.c.first_day)
@@ -249,8 +248,8 @@ class SqlSettlementStore:
         )
         out = {}
         with self.store.engine.connect() as connection:
-            for (text,) in connection.execute(query):
-                run = settlement_from_json(text)
+            for full, billed in connection.execute(query):
+                run = settlement_from_json(full or billed)  # empty: the same as billed
                 out[(run.metering_point_id, run.first_day)] = run
         return out
 
@@ -270,7 +269,7 @@ class SqlSettlementStore:
                 "tariff": tariff.code,
                 "total_nok": str(billed.total_nok),
                 "billed": settlement_to_json(billed),
-                "full": settlement_to_json(full),
+                "full": "" if full is billed else settlement_to_json(full),
                 "settled_at_s": now_s,
             }
             for billed, full in runs

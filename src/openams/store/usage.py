@@ -32,6 +32,7 @@ from openams.domain.settlement_grid import OSLO, HourGrid, hour_grid
 from openams.services.settlement import ESTIMATED_STATUSES, USABLE_STATUSES
 
 from .bulk import bulk_write
+from .engine import Store, fetch_rows
 from .schema import daily_usage, interval_values
 
 __all__ = ["days_of", "local_day", "month_arrays", "refresh_daily_usage"]
@@ -124,33 +125,43 @@ def _from_values(
 
 
 def month_arrays(
-    connection: Connection, ids: Sequence[str], first: date, last: date
+    store: Store, ids: Sequence[str], first: date, last: date
 ) -> dict[str, HourArrays]:
     """The daily usage of metering points over ``first`` .. ``last`` as :class:`HourArrays`
     (metering points without any row are left out)."""
     grid = hour_grid(first, last)
     index = {day.isoformat(): d for d, day in enumerate(grid.days)}
-    starts = grid.day_starts.tolist()
+    bounds = [*grid.day_starts.tolist(), grid.hours]
     c = daily_usage.c
-    query = select(c.metering_point_id, c.day, c.import_wh, c.export_wh, c.estimated).where(
-        c.metering_point_id.in_(list(ids)), c.day >= first.isoformat(), c.day <= last.isoformat()
+    query = (
+        select(c.metering_point_id, c.day, c.import_wh, c.export_wh, c.estimated)
+        .where(
+            c.metering_point_id.in_(list(ids)),
+            c.day >= first.isoformat(),
+            c.day <= last.isoformat(),
+        )
+        .order_by(c.metering_point_id, c.day)
     )
+    rows: dict[str, list[tuple[str, bytes, bytes, int]]] = defaultdict(list)
+    for mp, day, imp_bytes, exp_bytes, mask in fetch_rows(store, query):
+        rows[mp].append((day, bytes(imp_bytes), bytes(exp_bytes), mask))
     out: dict[str, HourArrays] = {}
-    for mp, day, imp_bytes, exp_bytes, mask in connection.execute(query):
-        found = out.get(mp)
-        if found is None:
-            found = out[mp] = HourArrays(
-                np.full(grid.hours, -1, dtype=np.int64),
-                np.zeros(grid.hours, dtype=np.int64),
-                np.zeros(grid.hours, dtype=np.bool_),
-            )
-        begin = starts[index[day]]
-        imp = np.frombuffer(imp_bytes, dtype="<i8")
-        end = begin + len(imp)
-        found.import_wh[begin:end] = imp
-        found.export_wh[begin:end] = np.frombuffer(exp_bytes, dtype="<i8")
-        if mask:
-            found.estimated[begin:end] = [(mask >> n) & 1 for n in range(len(imp))]
+    for mp, days in rows.items():
+        if len(days) == len(grid.days):  # every day there: one buffer each
+            imp = np.frombuffer(b"".join(d[1] for d in days), dtype="<i8").astype(np.int64)
+            exp = np.frombuffer(b"".join(d[2] for d in days), dtype="<i8").astype(np.int64)
+            found = HourArrays(imp, exp, np.zeros(grid.hours, dtype=np.bool_))
+        else:
+            found = HourArrays.empty(grid.hours)
+            for day, imp_bytes, exp_bytes, _ in days:
+                begin, end = bounds[index[day]], bounds[index[day] + 1]
+                found.import_wh[begin:end] = np.frombuffer(imp_bytes, dtype="<i8")
+                found.export_wh[begin:end] = np.frombuffer(exp_bytes, dtype="<i8")
+        for day, _, _, mask in days:
+            if mask:
+                begin, end = bounds[index[day]], bounds[index[day] + 1]
+                found.estimated[begin:end] = [(mask >> n) & 1 for n in range(end - begin)]
+        out[mp] = found
     return out
 
 
