@@ -214,3 +214,32 @@ def test_daily_usage_follows_vee_and_edits_and_can_be_rebuilt(store_url):
         assert int(settlements.month_arrays([OSLO_MP], first, last)[OSLO_MP].import_wh[0]) == 2000
     finally:
         store.close()
+
+
+def test_worker_processes_settle_the_same_bills(store_url):
+    store = open_store(store_url)
+    try:
+        _seed(store)
+        settlements, prices = SqlSettlementStore(store), SqlPriceStore(store)
+
+        def open_stores():
+            own = open_store(store_url, migrate=False)
+            return SqlSettlementStore(own), SqlPriceStore(own)
+
+        done = []
+        report = settle_month(settlements, prices, "2026-01", TARIFF, TAXES, now_s=10, batch=1,
+                              workers=2, open_stores=open_stores, progress=done.append)  # fmt: skip
+        assert sum(done) == 3
+        assert report.problems == []
+        stored = settlements.runs("2026-01")
+        assert sorted(s.metering_point_id for s in report.billed) == [OSLO_MP, TROMSO_MP,
+                                                                      CABIN_MP]  # fmt: skip
+        by_mp = {s.metering_point_id: s for s in stored}
+        for billed in report.billed:  # the same bill as stored, without the per-day figures
+            assert billed.days == ()
+            assert billed == by_mp[billed.metering_point_id]
+            assert len(by_mp[billed.metering_point_id].days) == 31
+        again = settle_month(settlements, prices, "2026-01", TARIFF, TAXES, now_s=20)
+        assert (again.billed, again.unchanged) == ([], 3)
+    finally:
+        store.close()

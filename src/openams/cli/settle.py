@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 import time
 from datetime import datetime
@@ -88,6 +89,13 @@ month_option = click.option(
     is_flag=True,
     help="Rebuild the month's daily usage from the interval values first.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    default=0,
+    show_default=True,
+    help="Processes settling side by side (0: one per core).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def settle_command(
     month: str,
@@ -97,6 +105,7 @@ def settle_command(
     taxes_file: str | None,
     db: str | None,
     refresh: bool,
+    workers: int,
     quiet: bool,
 ) -> None:
     """Settle a month from validated hourly values: capacity step, energy part, taxes, support
@@ -106,7 +115,13 @@ def settle_command(
         raise click.UsageError("name the tariff file with --tariff (or $OPENAMS_TARIFF)")
     tariff = load_tariff_file(tariff_file)
     taxes = load_taxes_file(taxes_file) if taxes_file else default_taxes()
-    store = open_store(load_settings(db=db).db_url)
+    url = load_settings(db=db).db_url
+    store = open_store(url)
+
+    def open_stores() -> tuple[SqlSettlementStore, SqlPriceStore]:
+        own = open_store(url, migrate=False)  # a worker's own connections
+        return SqlSettlementStore(own), SqlPriceStore(own)
+
     try:
         settlements = SqlSettlementStore(store)
         points = len(settlements.metering_points(metering_point_id))
@@ -126,6 +141,8 @@ def settle_command(
                 now_s=int(time.time()),
                 metering_point_id=metering_point_id,
                 progress=lambda done: bar.advance(task, done),
+                workers=workers or os.cpu_count() or 1,
+                open_stores=open_stores,
             )
     finally:
         store.close()

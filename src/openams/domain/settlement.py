@@ -245,9 +245,7 @@ def _per_key_lines(
     sums = np.bincount(present, weights=wh, minlength=size)[1:]
     est = np.bincount(present, weights=estimated_wh, minlength=size)[1:]
     if len(found) > 1:
-        shown, first_at = np.unique(present, return_index=True)
-        at = dict(zip(shown.tolist(), first_at.tolist(), strict=True))
-        found.sort(key=lambda k: at[k + 1])
+        found.sort(key=lambda k: int(np.argmax(present == k + 1)))
     lines = []
     for k in found:
         code, text, price = code_of(keys[k])
@@ -380,11 +378,8 @@ def settle_hours(
             Line("vat", rate_text, base, "NOK", vat_rule.value, _ore(base * vat_rule.value))
         )
 
-    day_wh = np.add.reduceat(imp, grid.day_starts) if grid.hours else np.zeros(0, np.int64)
-    days = tuple(
-        DayUse(day, _kwh(int(wh)), average)
-        for day, wh, average in zip(grid.days, day_wh.tolist(), prices.day_average, strict=True)
-    )
+    day_wh = np.add.reduceat(imp, grid.day_starts).tolist() if grid.hours else []
+    days = tuple(map(DayUse, grid.days, map(_kwh, day_wh), prices.day_average))
     return Settlement(
         metering_point_id=supply.metering_point_id,
         customer_id=supply.customer_id,
@@ -437,11 +432,11 @@ def _capacity(
     if not grid.hours:
         return Decimal(0), ()
     maxima = np.maximum.reduceat(import_wh, grid.day_starts)
-    counted = [d for d in range(len(grid.days)) if maxima[d] >= 0]
-    chosen = sorted(counted, key=lambda d: (-int(maxima[d]), d))[:3]
+    order = np.argsort(-maxima, kind="stable")[:3].tolist()  # highest first, earliest of equal
+    chosen = [d for d in order if maxima[d] >= 0]
     if not chosen:
         return Decimal(0), ()
-    bounds = [*grid.day_starts.tolist(), grid.hours]
+    bounds = grid.bounds
     peaks = []
     for d in chosen:
         begin, end = bounds[d], bounds[d + 1]
@@ -458,9 +453,8 @@ def _covered(grid: HourGrid, units: SupportUnits, imp: IntArray, usable: BoolArr
     """Wh of each hour within the monthly cap, counted in time order."""
     counted = units.applies & usable
     drawn = np.where(counted, imp, 0)
-    caps = {units.caps_wh[d] for d in np.unique(grid.day_of_hour[counted]).tolist()}
-    if len(caps) <= 1:
-        cap = next(iter(caps), None)
+    if units.same_cap:
+        cap = units.caps_wh[int(grid.day_of_hour[int(np.argmax(units.applies))])]
         if cap is None:
             return drawn
         before = np.cumsum(drawn) - drawn

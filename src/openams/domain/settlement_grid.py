@@ -93,6 +93,14 @@ class HourGrid:
         """How many hours: 24 a day, one less or more on the daylight-saving days."""
         return len(self.day_of_hour)
 
+    @property
+    def bounds(self) -> list[int]:
+        """Each day's first hour, then the number of hours.
+
+        Day ``d`` is the hours ``bounds[d]:bounds[d + 1]``.
+        """
+        return [*self.day_starts.tolist(), self.hours]
+
     def index_of(self, start_s: int) -> int | None:
         """The index of the hour starting at ``start_s``, or ``None`` outside the grid."""
         offset, rest = divmod(start_s - self.start_s, 3600)
@@ -287,6 +295,7 @@ class SupportUnits:
         scaled: ``units`` as integers, or ``None`` to sum them as Decimals.
         caps_wh: The monthly cap in Wh of each day's rule, ``None`` for no cap.
         first_price: Norgespris of the first day with a rule (for the line's text).
+        same_cap: Whether every day with a rule has the same cap (one cumulative sum).
     """
 
     applies: BoolArray
@@ -295,6 +304,7 @@ class SupportUnits:
     scaled: ScaledUnits | None
     caps_wh: tuple[int | None, ...]
     first_price: Decimal | None
+    same_cap: bool
 
 
 def support_units(
@@ -340,6 +350,7 @@ def _support_units(
         units.append(unit)
     caps = tuple(None if r is None or r.cap_kwh is None else int(r.cap_kwh * 1000) for r in of_day)
     first_price = next((r.value for r in of_day if r is not None), None)
+    same_cap = len({cap for cap, r in zip(caps, of_day, strict=True) if r is not None}) <= 1
     return SupportUnits(
-        _frozen(applies), _frozen(priced), tuple(units), scaled(units), caps, first_price
+        _frozen(applies), _frozen(priced), tuple(units), scaled(units), caps, first_price, same_cap
     )

@@ -18,11 +18,12 @@ counts when all four quarters are usable, as their sum.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, cast
 
 from openams.domain.resettlement import difference
 from openams.domain.settlement import HourArrays, HourValue, Supply, month_bounds, settle_hours
@@ -126,6 +127,12 @@ class SettleReport:
         """Sum billed by this run. [NOK]"""
         return sum((s.total_nok for s in self.billed), Decimal(0))
 
+    def merge(self, other: SettleReport) -> None:
+        """Add another part of the same run."""
+        self.billed.extend(other.billed)
+        self.unchanged += other.unchanged
+        self.problems.extend(other.problems)
+
 
 def supplies_in(
     point: MeteringPointInfo, periods: Iterable[SupplyPeriod], first: date, last: date
@@ -164,6 +171,92 @@ def _supply(
     )
 
 
+class _MonthRun:
+    """One month's settlement: the caches shared by its batches, and a batch's work."""
+
+    def __init__(self, month: str, tariff: Tariff, taxes: TaxRules) -> None:
+        self.month = month
+        self.first, self.last = month_bounds(month)
+        self.start_s = local_day_bounds(self.first)[0]
+        self.end_s = local_day_bounds(self.last)[1]
+        self.grid = hour_grid(self.first, self.last)
+        self.tariff, self.taxes = tariff, taxes
+        self._spot: dict[str, dict[int, Decimal]] = {}
+        self._prices: dict[tuple[str, date, date], MonthPrices] = {}
+
+    def prices_of(self, prices: PriceStore, area: str, supply: Supply) -> MonthPrices:
+        key = (area, supply.first_day, supply.last_day)
+        found = self._prices.get(key)
+        if found is None:
+            spot = self._spot.get(area)
+            if spot is None:
+                spot = self._spot[area] = {
+                    h.start_at_s: h.nok_per_kwh
+                    for h in hourly_prices_nok(prices, area, self.start_s, self.end_s)
+                    if h.nok_per_kwh is not None
+                }
+            days = hour_grid(supply.first_day, supply.last_day)
+            found = self._prices[key] = month_prices(spot, days)
+        return found
+
+    def batch(
+        self, store: SettlementStore, prices: PriceStore, chunk: Sequence[MeteringPointInfo],
+        now_s: int,
+    ) -> SettleReport:  # fmt: skip
+        """Settle a batch of metering points and keep their runs; what it billed."""
+        report = SettleReport()
+        ids = [p.metering_point_id for p in chunk]
+        periods = store.supply_periods(ids, self.first, self.last)
+        usage = store.month_arrays(ids, self.first, self.last)
+        earlier = store.last_runs(ids, self.month)
+        runs: list[tuple[Settlement, Settlement]] = []
+        for point in chunk:
+            month_usage = usage.get(point.metering_point_id) or HourArrays.empty(self.grid.hours)
+            for supply in supplies_in(point, periods, self.first, self.last):
+                try:
+                    full = settle_hours(
+                        supply,
+                        month_usage.window(self.grid, supply.first_day, supply.last_day),
+                        self.prices_of(prices, point.area, supply),
+                        self.tariff,
+                        self.taxes,
+                    )
+                except ValueError as exc:
+                    report.problems.append(f"{point.metering_point_id} {supply.first_day}: {exc}")
+                    continue
+                before = earlier.get((point.metering_point_id, supply.first_day))
+                if before is None:
+                    runs.append((full, full))
+                    continue
+                change = difference(before, full)
+                if change is None:
+                    report.unchanged += 1
+                    continue
+                runs.append((change, replace(full, version=change.version)))
+        if runs:
+            store.save_runs(runs, self.tariff, now_s)
+            report.billed.extend(billed for billed, _ in runs)
+        return report
+
+
+#: Opens, in a worker process, the stores a worker settles with.
+OpenStores = Callable[[], tuple[SettlementStore, PriceStore]]
+_WORKER: dict[str, object] = {}
+
+
+def _start_worker(open_stores: OpenStores, run: _MonthRun, now_s: int) -> None:
+    _WORKER["stores"], _WORKER["run"], _WORKER["now_s"] = open_stores(), run, now_s
+
+
+def _worker_batch(chunk: Sequence[MeteringPointInfo]) -> tuple[SettleReport, int]:
+    store, prices = cast("tuple[SettlementStore, PriceStore]", _WORKER["stores"])
+    run = cast("_MonthRun", _WORKER["run"])
+    report = run.batch(store, prices, chunk, cast("int", _WORKER["now_s"]))
+    # the days per day are for invoices, read from the store; not sent back
+    report.billed = [replace(s, days=()) for s in report.billed]
+    return report, len(chunk)
+
+
 def settle_month(
     store: SettlementStore,
     prices: PriceStore,
@@ -175,6 +268,8 @@ def settle_month(
     metering_point_id: str | None = None,
     batch: int = 500,
     progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+    open_stores: OpenStores | None = None,
 ) -> SettleReport:
     """Settle (or re-settle) every supply of a month; see the module.
 
@@ -188,68 +283,28 @@ def settle_month(
         metering_point_id: Settle only this metering point.
         batch: Metering points read from the store at a time.
         progress: Called with the number of metering points done after each batch.
+        workers: Processes settling batches side by side (with ``open_stores``); the
+            settlements they return have no per-day figures (``days``), which the stored
+            runs keep.
+        open_stores: Opens the stores in a worker process (a fresh connection each).
 
     Raises:
         ValueError: ``month`` is not ``YYYY-MM``.
     """
-    first, last = month_bounds(month)
-    start_s = local_day_bounds(first)[0]
-    end_s = local_day_bounds(last)[1]
-    grid = hour_grid(first, last)
-    report = SettleReport()
+    run = _MonthRun(month, tariff, taxes)
     points = store.metering_points(metering_point_id)
-    spot_by_area: dict[str, dict[int, Decimal]] = {}
-    prices_by_days: dict[tuple[str, date, date], MonthPrices] = {}
-
-    def prices_of(area: str, supply: Supply) -> MonthPrices:
-        key = (area, supply.first_day, supply.last_day)
-        found = prices_by_days.get(key)
-        if found is None:
-            spot = spot_by_area.get(area)
-            if spot is None:
-                spot = spot_by_area[area] = {
-                    h.start_at_s: h.nok_per_kwh
-                    for h in hourly_prices_nok(prices, area, start_s, end_s)
-                    if h.nok_per_kwh is not None
-                }
-            days = hour_grid(supply.first_day, supply.last_day)
-            found = prices_by_days[key] = month_prices(spot, days)
-        return found
-
-    for offset in range(0, len(points), batch):
-        chunk = points[offset : offset + batch]
-        ids = [p.metering_point_id for p in chunk]
-        periods = store.supply_periods(ids, first, last)
-        usage = store.month_arrays(ids, first, last)
-        earlier = store.last_runs(ids, month)
-        runs: list[tuple[Settlement, Settlement]] = []
-        for point in chunk:
-            month_usage = usage.get(point.metering_point_id) or HourArrays.empty(grid.hours)
-            for supply in supplies_in(point, periods, first, last):
-                try:
-                    full = settle_hours(
-                        supply,
-                        month_usage.window(grid, supply.first_day, supply.last_day),
-                        prices_of(point.area, supply),
-                        tariff,
-                        taxes,
-                    )
-                except ValueError as exc:
-                    report.problems.append(f"{point.metering_point_id} {supply.first_day}: {exc}")
-                    continue
-                before = earlier.get((point.metering_point_id, supply.first_day))
-                if before is None:
-                    runs.append((full, full))
-                    continue
-                change = difference(before, full)
-                if change is None:
-                    report.unchanged += 1
-                    continue
-                full = replace(full, version=change.version)
-                runs.append((change, full))
-        if runs:
-            store.save_runs(runs, tariff, now_s)
-            report.billed.extend(billed for billed, _ in runs)
+    chunks = [points[n : n + batch] for n in range(0, len(points), batch)]
+    report = SettleReport()
+    if workers > 1 and open_stores is not None and len(chunks) > 1:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(workers, _start_worker, (open_stores, run, now_s)) as pool:
+            for part, done in pool.imap(_worker_batch, chunks):
+                report.merge(part)
+                if progress is not None:
+                    progress(done)
+        return report
+    for chunk in chunks:
+        report.merge(run.batch(store, prices, chunk, now_s))
         if progress is not None:
             progress(len(chunk))
     return report
