@@ -120,3 +120,23 @@ def test_refresh_rebuilds_the_daily_usage_before_settling(store_url, capsys):
     (change,) = json.loads(capsys.readouterr().out)
     assert change["kind"] == "resettlement"
     assert change["energy_kwh"] == 0
+
+
+def test_supply_errors_and_a_table_with_every_line(store_url, capsys):
+    _seeded(store_url)
+    assert main(["supply", "set", OSLO_MP, "--from", "2026-02-01", "--to", "2026-01-01",
+                 "--customer", "C9", "--db", store_url]) == 2  # fmt: skip
+    assert "--to is before --from" in capsys.readouterr().err
+    assert main(["supply", "set", "707057500000009999", "--from", "2026-02-01", "--customer",
+                 "C9", "--db", store_url]) == 2  # fmt: skip
+    assert "no metering point 707057500000009999" in capsys.readouterr().err
+    assert main(["supply", "set", OSLO_MP, "--from", "2026-01-01", "--customer", "C1",
+                 "--db", store_url]) == 0  # fmt: skip
+    assert f"{OSLO_MP}: C1 from 2026-01-01" in capsys.readouterr().out
+    assert main(["settle", "--month", "2026-01", "--tariff", TARIFF_FILE, "--mp", OSLO_MP,
+                 "--db", store_url, "--quiet"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "1.5 kWh estimated" in out
+    assert "Kapasitetsledd trinn 0-2 kW" in out
+    assert " *" in out  # the lines resting on the estimated hour are marked
+    assert "Settled 1 supplies and re-settled 0; 0 unchanged; 0 not settled." in out

@@ -1,8 +1,9 @@
 """What a customer sees of the month so far: use, cost, capacity step, headroom, cheap hours.
 
 The portal calls :func:`month_to_date` for a metering point. It settles the month from its
-first day to today with the values there are (so the cost so far has the capacity and fixed
-parts for the days so far), and adds:
+first day to today with the values stored now, validated or not (today's hours are validated
+tomorrow), so that the cost so far has the capacity and fixed parts of the days so far; and
+it adds:
 
 * the **headroom**: how many kW the customer can still draw in any one hour of a coming day
   without the month moving up a capacity step. With the month's highest daily maxima
@@ -24,7 +25,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from openams.domain.settlement import Supply, settle
+from openams.domain.settlement import HourArrays, Supply, settle_hours
+from openams.domain.settlement_grid import hour_grid, month_prices
 from openams.domain.settlement_types import Settlement
 from openams.domain.tariff import Tariff
 from openams.domain.taxes import TaxRules
@@ -110,8 +112,10 @@ def month_to_date(
     tomorrow_end_s = local_day_bounds(today + timedelta(days=1))[1]
     hours = hourly_prices_nok(prices, point.area, start_s, tomorrow_end_s)
     spot = {h.start_at_s: h.nok_per_kwh for h in hours if h.nok_per_kwh is not None}
-    values = store.hourly_values([metering_point_id], start_s, local_day_bounds(today)[1])
-    result = settle(supply, values.get(metering_point_id, ()), spot, tariff, taxes)
+    grid = hour_grid(supply.first_day, supply.last_day)
+    found = store.latest_arrays([metering_point_id], supply.first_day, supply.last_day)
+    values = found.get(metering_point_id) or HourArrays.empty(grid.hours)
+    result = settle_hours(supply, values, month_prices(spot, grid), tariff, taxes)
     period = tariff.period_on(today)
     steps = period.steps if period is not None else ()
     step = next((s for s in steps if s.label == result.capacity_step), None)

@@ -26,7 +26,7 @@ from decimal import Decimal
 from typing import Protocol, cast
 
 from openams.domain.resettlement import difference
-from openams.domain.settlement import HourArrays, HourValue, Supply, month_bounds, settle_hours
+from openams.domain.settlement import HourArrays, Supply, month_bounds, settle_hours
 from openams.domain.settlement_grid import MonthPrices, hour_grid, month_prices
 from openams.domain.settlement_types import Settlement
 from openams.domain.tariff import Tariff
@@ -86,10 +86,8 @@ class SettlementStore(Protocol):
         """Supply periods of the metering points overlapping ``first`` .. ``last``."""
         ...
 
-    def hourly_values(
-        self, ids: Sequence[str], start_s: int, end_s: int
-    ) -> dict[str, list[HourValue]]:
-        """Usable hourly values (quarter-hours summed) of the metering points, by id."""
+    def latest_arrays(self, ids: Sequence[str], first: date, last: date) -> dict[str, HourArrays]:
+        """The interval values stored now (validated or not) of ``first`` .. ``last``, by id."""
         ...
 
     def month_arrays(self, ids: Sequence[str], first: date, last: date) -> dict[str, HourArrays]:

@@ -8,7 +8,6 @@ equal to the run saved (the re-settlement compares against it).
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -17,19 +16,17 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from openams.domain.settlement import HourArrays, HourValue
+from openams.domain.settlement import HourArrays
 from openams.domain.settlement_types import DayUse, Line, PeakHour, Settlement
 from openams.domain.tariff import Tariff
 from openams.services.settlement import (
-    ESTIMATED_STATUSES,
-    USABLE_STATUSES,
     MeteringPointInfo,
     SupplyPeriod,
 )
 
 from .engine import Store
-from .schema import customers, interval_values, metering_points, settlements, supply_periods
-from .usage import month_arrays, refresh_daily_usage
+from .schema import customers, metering_points, settlements, supply_periods
+from .usage import month_arrays, refresh_daily_usage, values_arrays
 
 __all__ = ["BilledRun", "SqlSettlementStore", "settlement_from_json", "settlement_to_json"]
 
@@ -182,43 +179,10 @@ class SqlSettlementStore:
                 )
             )
 
-    def hourly_values(
-        self, ids: Sequence[str], start_s: int, end_s: int
-    ) -> dict[str, list[HourValue]]:
-        """Usable hourly values of the metering points, by id (see the service module)."""
-        c = interval_values.c
-        query = select(
-            c.metering_point_id,
-            c.resolution_s,
-            c.start_at_s,
-            c.import_wh,
-            c.export_wh,
-            c.status,
-        ).where(c.metering_point_id.in_(list(ids)), c.start_at_s >= start_s, c.start_at_s < end_s)
-        hours: dict[str, dict[int, HourValue]] = defaultdict(dict)
-        quarters: dict[tuple[str, int], list[tuple[int | None, int | None, str]]]
-        quarters = defaultdict(list)
+    def latest_arrays(self, ids: Sequence[str], first: date, last: date) -> dict[str, HourArrays]:
+        """The interval values stored now (validated or not) of ``first`` .. ``last``, by id."""
         with self.store.engine.connect() as connection:
-            for mp, resolution, at_s, import_wh, export_wh, status in connection.execute(query):
-                if resolution == 3600:
-                    if status in USABLE_STATUSES and import_wh is not None:
-                        hours[mp][at_s] = HourValue(
-                            at_s, import_wh, export_wh or 0, status in ESTIMATED_STATUSES
-                        )
-                else:
-                    quarters[(mp, at_s - at_s % 3600)].append((import_wh, export_wh, status))
-        for (mp, hour_s), found in quarters.items():
-            if hour_s in hours[mp] or len(found) != _QUARTERS_PER_HOUR:
-                continue
-            if any(s not in USABLE_STATUSES or i is None for i, _, s in found):
-                continue
-            hours[mp][hour_s] = HourValue(
-                hour_s,
-                sum(i or 0 for i, _, _ in found),
-                sum(e or 0 for _, e, _ in found),
-                any(s in ESTIMATED_STATUSES for _, _, s in found),
-            )
-        return {mp: [by[k] for k in sorted(by)] for mp, by in hours.items()}
+            return values_arrays(connection, ids, first, last)
 
     def month_arrays(self, ids: Sequence[str], first: date, last: date) -> dict[str, HourArrays]:
         """The validated daily usage of ``first`` .. ``last``, by id (absent: no values)."""

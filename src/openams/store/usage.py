@@ -35,7 +35,7 @@ from .bulk import bulk_write
 from .engine import Store, fetch_rows
 from .schema import daily_usage, interval_values
 
-__all__ = ["days_of", "local_day", "month_arrays", "refresh_daily_usage"]
+__all__ = ["days_of", "local_day", "month_arrays", "refresh_daily_usage", "values_arrays"]
 
 _CHUNK = 500
 _COLUMNS = ("metering_point_id", "day", "import_wh", "export_wh", "estimated", "updated_at_s")
@@ -80,6 +80,15 @@ def refresh_daily_usage(
         bulk_write(connection, "daily_usage", _COLUMNS, rows, _CONFLICT, key_columns=2)
         written += len(rows)
     return written
+
+
+def values_arrays(
+    connection: Connection, ids: Sequence[str], first: date, last: date
+) -> dict[str, HourArrays]:
+    """The usable interval values of ``first`` .. ``last`` as they are stored now, by id
+    (quarter-hours summed into whole hours; metering points without values left out)."""
+    found = _from_values(connection, ids, hour_grid(first, last))
+    return {mp: HourArrays(imp, exp, est) for mp, (imp, exp, est) in found.items()}
 
 
 def _from_values(

@@ -108,3 +108,32 @@ def test_the_array_settlement_equals_the_plain_one(case, rnd):
     assert fast.days == plain.days
     assert [line.estimated_kwh for line in fast.lines] == [
         line.estimated_kwh for line in plain.lines]  # fmt: skip
+
+
+def _march_values(seed: int) -> list[HourValue]:
+    rng = random.Random(seed)
+    return [HourValue(h, rng.randint(0, 3_000), 0, rng.random() < 0.05)
+            for h in _month_hours("2026-03")]  # fmt: skip
+
+
+def test_a_cap_that_changes_mid_month_is_counted_hour_by_hour():
+    # Support covers 300 kWh a month until 15 March and 500 kWh from then: the hours after
+    # the change are covered until the month's use reaches 500 kWh in all.
+    supply = Supply("707057500000000017", "C", "detached_house", "0150", "Oslo",
+                    date(2026, 3, 1), date(2026, 3, 31))  # fmt: skip
+    spot = dict.fromkeys(_month_hours("2026-03"), D("1.5"))
+    for norgespris in (False, True):
+        chosen = dataclasses.replace(supply, norgespris=norgespris)
+        fast = settle(chosen, _march_values(1), spot, SPLIT_TARIFF, SPLIT_TAXES)
+        assert fast == reference_settle(chosen, _march_values(1), spot, SPLIT_TARIFF, SPLIT_TAXES)
+        line = next(ln for ln in fast.lines if ln.code in ("support", "norgespris"))
+        assert line.quantity == (400 if norgespris else 500)
+
+
+def test_prices_with_more_decimals_than_scaled_integers_hold_are_summed_as_decimals():
+    supply = Supply("707057500000000017", "C", "apartment", "0150", "Oslo",
+                    date(2026, 3, 1), date(2026, 3, 31))  # fmt: skip
+    spot = {h: D("1.23456789012345678901234") for h in _month_hours("2026-03")}
+    fast = settle(supply, _march_values(2), spot, TARIFF, TAXES)
+    assert fast == reference_settle(supply, _march_values(2), spot, TARIFF, TAXES)
+    assert any(line.code == "support" for line in fast.lines)
