@@ -27,6 +27,8 @@ from openams.cli import main
 from openams.services.elhub_message import ObservationValue, parse_collected_data
 from openams.services.vee import OSLO, local_day_bounds, run_vee
 from openams.store import open_store
+from openams.store.settlement import SqlSettlementStore
+from openams.store.usage import values_arrays
 from openams.store.vee import SqlVeeStore
 
 from .conftest import _postgres_database
@@ -111,6 +113,26 @@ def test_every_interval_of_every_point_has_a_value(validated):
     statuses = {status for *_, status, _, _ in rows}
     assert "missing" not in statuses
     assert report.by_status["measured"] > 0.9 * report.values  # the scenario has big outages
+
+
+def test_the_daily_usage_settlement_reads_holds_every_validated_value(validated):
+    # VEE writes back only what it changed; the measured values ingest wrote must be in the
+    # daily usage all the same, exactly as the interval values are
+    folder, url, _, _, _ = validated
+    store = open_store(url)
+    try:
+        settlements = SqlSettlementStore(store)
+        ids = [p.metering_point_id for p in settlements.metering_points(None)]
+        usage = settlements.month_arrays(ids, DAYS[0], DAYS[-1])
+        with store.engine.connect() as connection:
+            stored = values_arrays(connection, ids, DAYS[0], DAYS[-1])
+    finally:
+        store.close()
+    assert set(usage) == set(stored) == set(ids)
+    for mp in ids:
+        assert usage[mp].import_wh.tolist() == stored[mp].import_wh.tolist(), mp
+        assert usage[mp].estimated.tolist() == stored[mp].estimated.tolist(), mp
+        assert int((usage[mp].import_wh < 0).sum()) == 0, mp  # every hour has a value
 
 
 def test_every_measured_value_is_the_truth(validated):

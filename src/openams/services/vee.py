@@ -188,8 +188,12 @@ class VeeStore(Protocol):
         """Clocks of reads contradicted by another push, per metering point."""
         ...
 
-    def save_values(self, rows: Sequence[ValueRow], now_s: int) -> None:
-        """Write the values (one transaction)."""
+    def save_values(
+        self, rows: Sequence[ValueRow], now_s: int, *, day: date | None = None,
+        ids: Sequence[str] = (),
+    ) -> None:  # fmt: skip
+        """Write the values (one transaction). With ``day``: VEE has looked at that whole
+        day of the metering points ``ids``, whose daily usage is rewritten with it."""
         ...
 
     def finalise(self, before_s: int, now_s: int, since_s: int | None = None) -> int:
@@ -697,7 +701,7 @@ def _run_vee(
                         report.by_estimation[row.estimation] += 1
                 if mine.get(row.start_at_s) != row[3:]:  # what is stored already stays
                     changed.append(row)
-        store.save_values(changed, now_s)
+        store.save_values(changed, now_s, day=day, ids=[p.metering_point_id for p in points])
         if progress is not None:
             progress(number, len(report.days))
     before_s = final_before_s(now_s, settings)

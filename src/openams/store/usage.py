@@ -3,10 +3,11 @@
 Settlement reads a month of hourly values for every metering point: 72 million rows for
 100,000 metering points. Kept as one row per metering point and local day, that is 3 million
 rows, each holding the day's 23, 24 or 25 hours as packed integers. The rows are derived from
-``interval_values`` and rewritten, in the same transaction, whenever VEE saves values or a
-value is edited by hand (:func:`refresh_daily_usage`), so they always hold the validated
-values as those paths left them. Values ingested since the last VEE run are not in them until
-VEE has looked at them; ``ams settle --refresh`` rebuilds a month from ``interval_values``.
+``interval_values`` and rewritten (:func:`refresh_daily_usage`) in the same transaction as
+VEE's values when VEE has looked at a day (every metering point of that day), and as a manual
+edit (its day), so they hold the values as validated. Values ingested since the last VEE run
+are not in them until VEE has looked at them; ``ams settle --refresh`` rebuilds a month from
+``interval_values``.
 
 Row format (``daily_usage``):
     * ``import_wh``: little-endian int64 per local hour; -1 where no usable value (status

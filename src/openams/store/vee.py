@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, func, select, update
@@ -183,26 +183,37 @@ class SqlVeeStore:
         + f" WHERE {_NOT_FIXED}"
     )
 
-    def save_values(self, rows: Sequence[ValueRow], now_s: int) -> None:
-        """Write the values in one transaction; manual edits and final estimates stay."""
-        if not rows:
+    def save_values(
+        self, rows: Sequence[ValueRow], now_s: int, *, day: date | None = None,
+        ids: Sequence[str] = (),
+    ) -> None:  # fmt: skip
+        """Write the values in one transaction; manual edits and final estimates stay. The
+        daily usage (store/usage.py) of the days and metering points written is rewritten in
+        the same transaction, and with ``day`` that of every metering point in ``ids``."""
+        if not rows and day is None:
             return
         starts = [r.start_at_s for r in rows]
         with self.store.engine.begin() as connection:
-            ensure_month_partitions(
-                connection,
-                datetime.fromtimestamp(min(starts), UTC).date(),
-                datetime.fromtimestamp(max(starts), UTC).date(),
-            )
-            now = (int(now_s),)
-            bulk_write(
-                connection, "interval_values", self._COLUMNS, [(*r, *now) for r in rows],
-                self._CONFLICT, key_columns=3,
-            )  # fmt: skip
+            if rows:
+                ensure_month_partitions(
+                    connection,
+                    datetime.fromtimestamp(min(starts), UTC).date(),
+                    datetime.fromtimestamp(max(starts), UTC).date(),
+                )
+                now = (int(now_s),)
+                bulk_write(
+                    connection, "interval_values", self._COLUMNS, [(*r, *now) for r in rows],
+                    self._CONFLICT, key_columns=3,
+                )  # fmt: skip
+            touched = {r.metering_point_id for r in rows}
             span = days_of(starts)
+            if day is not None and (span is None or span == (day, day)):
+                refresh_daily_usage(connection, touched | set(ids), day, day, int(now_s))
+                return
             if span is not None:
-                ids = {r.metering_point_id for r in rows}
-                refresh_daily_usage(connection, ids, span[0], span[1], int(now_s))
+                refresh_daily_usage(connection, touched, span[0], span[1], int(now_s))
+            if day is not None:
+                refresh_daily_usage(connection, ids, day, day, int(now_s))
 
     def finalise(self, before_s: int, now_s: int, since_s: int | None = None) -> int:
         """Estimates starting in ``[since_s, before_s)`` become final; how many did."""
