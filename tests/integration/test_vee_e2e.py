@@ -118,7 +118,7 @@ def test_every_interval_of_every_point_has_a_value(validated):
 def test_the_daily_usage_settlement_reads_holds_every_validated_value(validated):
     # VEE writes back only what it changed; the measured values ingest wrote must be in the
     # daily usage all the same, exactly as the interval values are
-    folder, url, _, _, _ = validated
+    _, url, _, _, _ = validated
     store = open_store(url)
     try:
         settlements = SqlSettlementStore(store)
