@@ -30,7 +30,9 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "accounts",
     "customers",
+    "daily_usage",
     "elhub_deliveries",
     "events",
     "exchange_rates",
@@ -41,9 +43,12 @@ __all__ = [
     "quarantine",
     "register_reads",
     "security_events",
+    "settlements",
     "spot_prices",
+    "supply_periods",
     "transformers",
     "value_edits",
+    "web_sessions",
 ]
 
 metadata = MetaData(
@@ -312,4 +317,28 @@ daily_usage = Table(
     _epoch("updated_at_s", nullable=False),
     PrimaryKeyConstraint("metering_point_id", "day"),
     Index(None, "day"),
+)
+
+# Who logs in to the portal and the console (services/accounts.py): argon2 hashes only.
+accounts = Table(
+    "accounts",
+    metadata,
+    Column("account_id", Integer, primary_key=True, autoincrement=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("customer_id", String(64), nullable=True),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    _epoch("locked_until_s", nullable=False),
+    _epoch("created_at_s", nullable=False),
+)
+
+# Logged-in browsers: the SHA-256 of the cookie's token, never the token.
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("csrf", String(64), nullable=False),
+    Column("account_id", ForeignKey("accounts.account_id"), nullable=False),
+    _epoch("expires_at_s", nullable=False),
 )
