@@ -19,7 +19,7 @@ from openams.store import open_store
 from openams.store.accounts import SqlAccountStore
 from openams.store.schema import accounts, web_sessions
 
-PASSWORD = "korrekt hest batteri"
+PASSWORD = "korrekt hest batteri"  # noqa: S105 - a test account's password
 
 
 @pytest.fixture
