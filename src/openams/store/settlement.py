@@ -137,6 +137,14 @@ class SqlSettlementStore:
         with self.store.engine.connect() as connection:
             return [MeteringPointInfo(*row) for row in connection.execute(query)]
 
+    def points_of_customer(self, customer_id: str | None) -> list[str]:
+        """The metering points supplied to a customer now, in id order."""
+        c = metering_points.c
+        query = select(c.metering_point_id).where(c.customer_id == customer_id)
+        query = query.order_by(c.metering_point_id)
+        with self.store.engine.connect() as connection:
+            return [row[0] for row in connection.execute(query)]
+
     def supply_periods(self, ids: Sequence[str], first: date, last: date) -> list[SupplyPeriod]:
         """Supply periods of the metering points overlapping ``first`` .. ``last``."""
         c = supply_periods.c

@@ -1,0 +1,128 @@
+"""The portal over HTTP (FastAPI's test client), on SQLite and PostgreSQL: log-in, CSRF,
+rate limits, and a customer who sees their own metering points and the numbers the service
+computes, and nobody else's."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+
+from openams.config import Settings
+from openams.services.accounts import create_account
+from openams.services.invoice import format_kwh, format_nok
+from openams.services.month_to_date import month_to_date
+from openams.services.vee import local_day_bounds
+from openams.store import open_store
+from openams.store.accounts import SqlAccountStore
+from openams.store.prices import SqlPriceStore
+from openams.store.settlement import SqlSettlementStore
+from openams.web import create_app
+from openams.web.app import LOGINS_PER_MINUTE, SESSION_COOKIE
+from tests.integration.test_settlement_store import OSLO_MP, TROMSO_MP, _seed
+from tests.unit.domain.test_settlement import TARIFF, TAXES
+
+PASSWORD = "et langt passord"  # noqa: S105 - a test account's password
+NOW_S = local_day_bounds(date(2026, 1, 20))[0] + 12 * 3600
+
+
+@pytest.fixture
+def client(store_url):
+    store = open_store(store_url)
+    try:
+        _seed(store)
+        accounts = SqlAccountStore(store)
+        create_account(accounts, "c1@example.no", PASSWORD, "customer", "C1", now_s=1)
+        create_account(accounts, "c2@example.no", PASSWORD, "customer", "C2", now_s=1)
+        create_account(accounts, "drift@example.no", PASSWORD, "operator", None, now_s=1)
+    finally:
+        store.close()
+    app = create_app(Settings(db_url=store_url), tariff=TARIFF, taxes=TAXES, clock=lambda: NOW_S)
+    with TestClient(app, follow_redirects=False) as test_client:
+        yield test_client, store_url
+
+
+def _csrf(text: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', text)
+    assert found, text
+    return found.group(1)
+
+
+def _log_in(client: TestClient, email: str, password: str = PASSWORD):
+    form = client.get("/login")
+    return client.post("/login", data={"email": email, "password": password,
+                                       "csrf": _csrf(form.text)})  # fmt: skip
+
+
+def test_anonymous_visitors_get_the_login_page_only(client):
+    http, _ = client
+    assert http.get("/").headers["location"] == "/login"
+    page = http.get("/login")
+    assert page.status_code == 200
+    assert 'name="password"' in page.text
+    assert http.get("/no-such-page").status_code == 404
+
+
+def test_a_customer_sees_their_month_as_the_service_computes_it(client):
+    http, url = client
+    response = _log_in(http, "C1@example.no")
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"]
+    assert SESSION_COOKIE in cookie
+    assert "httponly" in cookie.lower()
+    assert "samesite=strict" in cookie.lower()
+    page = http.get("/")
+    assert page.status_code == 200
+    assert OSLO_MP in page.text
+    assert TROMSO_MP not in page.text  # customer C2's
+    store = open_store(url)
+    try:
+        seen = month_to_date(SqlSettlementStore(store), SqlPriceStore(store), OSLO_MP, TARIFF,
+                             TAXES, now_s=NOW_S)  # fmt: skip
+    finally:
+        store.close()
+    assert seen is not None
+    energy = re.search(r'data-field="energy">([^<]+)<', page.text).group(1)
+    cost = re.search(r'data-field="cost">([^<]+)<', page.text).group(1)
+    assert energy == format_kwh(seen.settlement.energy_kwh)
+    assert cost == format_nok(seen.settlement.total_nok)
+    step = re.search(r'data-field="step">([^<]+)<', page.text).group(1)
+    assert step.startswith(f"{seen.settlement.capacity_step} kW")
+    assert len(re.findall(r'data-field="cheap"', page.text)) == 3
+
+
+def test_the_other_customer_sees_only_their_own(client):
+    http, _ = client
+    _log_in(http, "c2@example.no")
+    page = http.get("/")
+    assert TROMSO_MP in page.text
+    assert OSLO_MP not in page.text
+
+
+def test_wrong_passwords_forms_without_their_token_and_floods_are_refused(client):
+    http, _ = client
+    refused = _log_in(http, "c1@example.no", "not the password")
+    assert refused.status_code == 401
+    assert "Feil e-post eller passord." in refused.text
+    assert SESSION_COOKIE not in refused.headers.get("set-cookie", "")
+    forged = http.post("/login", data={"email": "c1@example.no", "password": PASSWORD,
+                                       "csrf": "guessed"})  # fmt: skip
+    assert forged.status_code == 403
+    for _ in range(LOGINS_PER_MINUTE):
+        last = _log_in(http, "nobody@example.no", "whatever it is")
+    assert last.status_code == 429
+    assert "For mange forsøk" in last.text
+
+
+def test_logging_out_needs_the_sessions_token_and_ends_it(client):
+    http, _ = client
+    _log_in(http, "drift@example.no")
+    console = http.get("/")
+    assert "Driftskonsoll" in console.text
+    assert http.post("/logout", data={"csrf": "forged"}).status_code == 403
+    assert http.get("/").status_code == 200  # still logged in
+    out = http.post("/logout", data={"csrf": _csrf(console.text)})
+    assert out.headers["location"] == "/login"
+    assert http.get("/").headers["location"] == "/login"
