@@ -90,10 +90,10 @@ def _templates() -> Environment:
 
 
 def _local_hour(start_s: int) -> str:
-    """An hour as the customer reads it: ``17–18`` (local time)."""
+    """An hour as the customer reads it: ``17-18`` (local time, an en dash on the page)."""
     start = datetime.fromtimestamp(start_s, OSLO)
     end = datetime.fromtimestamp(start_s + 3600, OSLO)
-    return f"{start:%H}–{end:%H}"
+    return f"{start:%H}\u2013{end:%H}"
 
 
 def create_app(
