@@ -4,14 +4,21 @@ computes, and nobody else's."""
 
 from __future__ import annotations
 
+import io
+import os
 import re
+import signal
+import subprocess
+import sys
+import urllib.request
 from datetime import date
+from importlib import resources
 
 import pytest
 from fastapi.testclient import TestClient
 
 from openams.config import Settings
-from openams.services.accounts import create_account
+from openams.services.accounts import create_account, log_in
 from openams.services.invoice import format_kwh, format_nok
 from openams.services.month_to_date import month_to_date
 from openams.services.vee import local_day_bounds
@@ -126,3 +133,53 @@ def test_logging_out_needs_the_sessions_token_and_ends_it(client):
     out = http.post("/logout", data={"csrf": _csrf(console.text)})
     assert out.headers["location"] == "/login"
     assert http.get("/").headers["location"] == "/login"
+
+
+def test_ams_accounts_add_then_log_in(store_url, monkeypatch, capsys):
+    from openams.cli import main
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(PASSWORD + "\n"))
+    assert main(["accounts", "add", "Ny@Example.no", "--role", "customer", "--customer", "C9",
+                 "--password-stdin", "--db", store_url]) == 0  # fmt: skip
+    assert "ny@example.no, customer of customer C9" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
+    assert main(["accounts", "add", "b@example.no", "--role", "operator", "--password-stdin",
+                 "--db", store_url]) == 2  # fmt: skip
+    assert "at least 10 characters" in capsys.readouterr().err
+    store = open_store(store_url)
+    try:
+        assert log_in(SqlAccountStore(store), "ny@example.no", PASSWORD, now_s=5).account.role == (
+            "customer")  # fmt: skip
+    finally:
+        store.close()
+
+
+def test_ams_serve_serves_the_portal_beside_the_headend(tmp_path):
+    url = f"sqlite:///{tmp_path / 'openams.db'}"
+    open_store(url).close()
+    tariff = str(resources.files("openams") / "data" / "tariffs" / "elvia_2026.toml")
+    env = {**os.environ, "OPENAMS_KEK": "00" * 32}
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from openams.cli import main; sys.exit(main())",
+         "serve", "--db", url, "--tcp", "127.0.0.1:0", "--web", "127.0.0.1:0",
+         "--tariff", tariff, "--vee-every", "0"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        address = None
+        for _ in range(10):
+            line = process.stdout.readline()
+            if line.startswith("portal at "):
+                address = line.split()[-1]
+                break
+        assert address is not None
+        assert address.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(address + "login", timeout=10) as response:  # noqa: S310
+            assert response.status == 200
+            assert 'name="password"' in response.read().decode()
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(30) == 0
+        if process.stdout is not None:
+            process.stdout.close()

@@ -12,6 +12,7 @@ import click
 from openams import __version__
 from openams.errors import OpenAMSError
 
+from .accounts import accounts_group
 from .decode import decode_command
 from .demo import demo_command
 from .export import export_group
@@ -52,6 +53,7 @@ cli.add_command(tariff_group)
 cli.add_command(settle_command)
 cli.add_command(supply_group)
 cli.add_command(invoice_command)
+cli.add_command(accounts_group)
 
 
 def main(argv: list[str] | None = None) -> int:

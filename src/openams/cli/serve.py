@@ -18,9 +18,13 @@ from openams.headend import (
     MqttSettings,
     parse_listen_address,
 )
+from openams.services.tariff_files import load_tariff_file
 from openams.store import open_store
+from openams.web import create_app
+from openams.web.server import WebServer
 
 from .meters import DB_OPTION
+from .settle import TARIFF_OPTION
 
 __all__ = ["STATUS_EVERY_S", "serve_command"]
 
@@ -62,6 +66,14 @@ STATUS_EVERY_S = 5.0
     metavar="SECONDS",
     help="Run VEE this often on the days of the pushes received since; 0 for never.",
 )
+@click.option(
+    "--web",
+    default="127.0.0.1:8000",
+    show_default=True,
+    metavar="HOST:PORT|off",
+    help="Serve the portal and console here (with a tariff); off for none.",
+)
+@TARIFF_OPTION
 def serve_command(
     db: str | None,
     kek_file: str | None,
@@ -71,6 +83,8 @@ def serve_command(
     mqtt_group: str | None,
     mqtt_client_id: str | None,
     vee_every: float,
+    web: str,
+    tariff_file: str | None,
 ) -> int:
     """Receive pushes over TCP and MQTT and ingest them, until SIGINT or SIGTERM.
 
@@ -88,8 +102,18 @@ def serve_command(
         )  # fmt: skip
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    try:
+        web_at = None if web.strip().lower() == "off" else parse_listen_address(web)
+    except ValueError as exc:
+        raise click.UsageError(f"--web: {exc}") from None
     settings = load_settings(db=db, kek_file=kek_file)
     vault = settings.vault()
+    portal = None
+    if web_at is not None and tariff_file is not None:
+        app = create_app(settings, tariff=load_tariff_file(tariff_file))
+        portal = WebServer(app, *web_at)
+    elif web_at is not None:
+        click.echo("portal off: name the tariff with --tariff or $OPENAMS_TARIFF")
     store = open_store(settings.db_url)
     try:
         headend = Headend(store, vault, tcp=listen, mqtt=subscribe,
@@ -98,6 +122,8 @@ def serve_command(
         previous = _on_signals(stop)
         try:
             headend.start()
+            if portal is not None:
+                click.echo(f"portal at {portal.start()}/")
             if headend.tcp is not None:
                 click.echo(f"listening on {headend.tcp.address} (IEC 62056-47 wrapper)")
             if subscribe is not None:
@@ -108,6 +134,8 @@ def serve_command(
             final = headend.stop()
         finally:
             headend.stop()
+            if portal is not None:
+                portal.stop()
             for signum, handler in previous.items():
                 signal.signal(signum, handler)
     finally:
