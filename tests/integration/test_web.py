@@ -106,6 +106,7 @@ def test_the_other_customer_sees_only_their_own(client):
     page = http.get("/")
     assert TROMSO_MP in page.text
     assert OSLO_MP not in page.text
+    assert http.get("/console").status_code == 403  # the console is the staff's
 
 
 def test_wrong_passwords_forms_without_their_token_and_floods_are_refused(client):
@@ -126,10 +127,11 @@ def test_wrong_passwords_forms_without_their_token_and_floods_are_refused(client
 def test_logging_out_needs_the_sessions_token_and_ends_it(client):
     http, _ = client
     _log_in(http, "drift@example.no")
-    console = http.get("/")
+    assert http.get("/").headers["location"] == "/console"
+    console = http.get("/console")
     assert "Driftskonsoll" in console.text
     assert http.post("/logout", data={"csrf": "forged"}).status_code == 403
-    assert http.get("/").status_code == 200  # still logged in
+    assert http.get("/console").status_code == 200  # still logged in
     out = http.post("/logout", data={"csrf": _csrf(console.text)})
     assert out.headers["location"] == "/login"
     assert http.get("/").headers["location"] == "/login"
