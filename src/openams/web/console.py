@@ -16,7 +16,7 @@ STAFF = ("operator", "installer", "administrator")
 def add_routes(app: FastAPI, web: Web) -> None:
     """Register the console's pages."""
 
-    @app.get("/console", response_class=HTMLResponse)
+    @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
     def console(request: Request) -> Response:
         session = web.require(request, *STAFF)
         return web.page("console.html.j2", session=session)

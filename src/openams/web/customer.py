@@ -17,7 +17,7 @@ __all__ = ["add_routes"]
 def add_routes(app: FastAPI, web: Web) -> None:
     """Register the customer's pages."""
 
-    @app.get("/", response_class=HTMLResponse)
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def overview(request: Request) -> Response:
         session = web.require(request)
         if session.account.role != "customer":

@@ -46,11 +46,11 @@ def add_routes(app: FastAPI, web: Web) -> None:
         response.set_cookie(_LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
         return response
 
-    @app.get("/login", response_class=HTMLResponse)
+    @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_form() -> Response:
         return login_page()
 
-    @app.post("/login")
+    @app.post("/login", include_in_schema=False)
     def login(
         request: Request,
         email: str = Form(default="", max_length=254),
@@ -77,7 +77,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
         response.delete_cookie(_LOGIN_CSRF_COOKIE)
         return response
 
-    @app.post("/logout")
+    @app.post("/logout", include_in_schema=False)
     def logout(request: Request, csrf: str = Form(default="", max_length=128)) -> Response:
         session = web.session(request)
         if session is not None:
