@@ -32,8 +32,15 @@ PASSWORD = "et langt passord"  # noqa: S105 - a test account's password
 NOW_S = local_day_bounds(date(2026, 1, 20))[0] + 12 * 3600
 SHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # Chromium as root in a container, without the background traffic this machine refuses
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]  # fmt: skip
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
