@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 
 __all__ = [
+    "access_log",
     "accounts",
     "customers",
     "daily_usage",
@@ -341,4 +342,35 @@ web_sessions = Table(
     Column("csrf", String(64), nullable=False),
     Column("account_id", ForeignKey("accounts.account_id"), nullable=False),
     _epoch("expires_at_s", nullable=False),
+)
+
+# Who looked at or changed which customer's data, and when (services/audit.py): written by
+# the console for every view of a metering point, search and value edit; never changed.
+access_log = Table(
+    "access_log",
+    metadata,
+    Column("access_id", Integer, primary_key=True, autoincrement=True),
+    _epoch("at_s", nullable=False),
+    Column("account_id", Integer, nullable=False),  # no foreign key: the log outlives accounts
+    Column("action", String(64), nullable=False),  # view_metering_point, search, edit_value
+    Column("metering_point_id", String(18), nullable=True),
+    Column("customer_id", String(64), nullable=True),
+    Column("detail", Text, nullable=False),
+    Index(None, "customer_id", "at_s"),
+    Index(None, "metering_point_id", "at_s"),
+)
+
+# Bearer tokens of the REST API (services/api_tokens.py): only their SHA-256 is kept.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("token_id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("account_id", ForeignKey("accounts.account_id"), nullable=False),
+    Column("customer_id", String(64), nullable=True),  # a customer's grant reaches theirs only
+    Column("label", String(80), nullable=False),
+    Column("scopes", Text, nullable=False),  # comma-separated
+    _epoch("created_at_s", nullable=False),
+    _epoch("expires_at_s", nullable=False),
+    _epoch("revoked_at_s", nullable=True),
 )

@@ -33,7 +33,7 @@ from openams.domain.taxes import TaxRules
 from openams.services.tariff_files import default_taxes
 from openams.store import open_store
 
-from . import console, customer, login
+from . import api, console, customer, grants, login
 from .context import SESSION_COOKIE, Web
 from .login import LOGINS_PER_MINUTE
 
@@ -67,7 +67,14 @@ def create_app(
         finally:
             web.holder.pop("store").close()
 
-    app = FastAPI(title="OpenAMS", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app = FastAPI(
+        title="OpenAMS API",
+        version="1",
+        description="Metering points, values, prices and settlements for bearer tokens.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
 
     @app.exception_handler(HTTPException)
     async def http_error(_request: Request, exc: HTTPException) -> Response:
@@ -83,4 +90,6 @@ def create_app(
     login.add_routes(app, web)
     customer.add_routes(app, web)
     console.add_routes(app, web)
+    grants.add_routes(app, web)
+    api.add_routes(app, web)
     return app

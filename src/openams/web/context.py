@@ -39,6 +39,11 @@ def _local_hour(start_s: int) -> str:
     return f"{start:%H}\u2013{end:%H}"
 
 
+def _local_day(at_s: int) -> str:
+    """A day as the customer reads it: ``20.01.2026`` (local time)."""
+    return f"{datetime.fromtimestamp(at_s, OSLO):%d.%m.%Y}"
+
+
 def templates() -> Environment:
     """The Jinja2 environment of the pages (autoescaping on), with the number filters."""
     folder = resources.files("openams") / "web" / "templates"
@@ -50,6 +55,7 @@ def templates() -> Environment:
     env.filters["nok"] = format_nok
     env.filters["kwh"] = format_kwh
     env.filters["hour"] = _local_hour
+    env.filters["day"] = _local_day
     return env
 
 
