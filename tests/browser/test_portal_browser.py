@@ -107,6 +107,15 @@ def test_a_customer_logs_in_and_sees_the_numbers_the_service_computes(portal, br
         assert card.locator("[data-field=cost]").inner_text() == format_nok(
             seen.settlement.total_nok)  # fmt: skip
         assert TROMSO_MP not in page.content()
+        # the consumption chart, drawn by plotly.js served from the installed package
+        page.goto(f"{base}/consumption?mp={OSLO_MP}&from=2026-01-05&to=2026-01-11")
+        page.wait_for_selector(".main-svg", timeout=15_000)
+        _shot(page, "customer-consumption")
+        for name in ("prices", "invoices", "my-data", "access"):
+            page.goto(f"{base}/{name}")
+            assert page.locator("h1").first.inner_text() != ""
+            _shot(page, f"customer-{name}")
+        page.goto(f"{base}/")
         page.click("header button[type=submit]")  # log out
         page.wait_for_url(f"{base}/login")
         page.goto(f"{base}/")
