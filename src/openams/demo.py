@@ -14,6 +14,8 @@
 9. That month settled with an example tariff and the state's rules (every tenth metering point
    with Norgespris); only the simulated days have values, the other hours count as missing.
 10. An HTML and a PDF invoice per metering point.
+11. A customer's and an operator's account for the portal (``logins.txt``), which
+    ``ams demo`` then serves until Ctrl-C, as on the morning after the last day.
 
 This module only composes the parts (the simulator, the store, the services); each step is
 what the command of the same name does.
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import csv
 import os
+import secrets
 import shutil
 import time
 from collections import Counter
@@ -38,6 +41,7 @@ from sqlalchemy import text
 from openams.config import generate_kek_hex
 from openams.domain.prices import ExchangeRate
 from openams.keyvault import KeyVault
+from openams.services.accounts import create_account
 from openams.services.export import ExportReport, export_day
 from openams.services.ingest import IngestReport, ingest_file
 from openams.services.invoice import InvoiceParty, write_invoices
@@ -50,6 +54,7 @@ from openams.sim.csvio import write_grid
 from openams.sim.prices import generate_prices
 from openams.sim.run import RunSettings, RunSummary, run_fleet
 from openams.store import Store, open_store
+from openams.store.accounts import SqlAccountStore
 from openams.store.estate import SqlEstateStore
 from openams.store.export import SqlExportStore
 from openams.store.ingest import SqlIngestStore
@@ -88,6 +93,8 @@ class DemoResult:
     settlement: SettleReport | None = None
     month: str = ""
     invoices: int = 0  # invoice files written
+    now_s: int = 0  # the demo's "now": the morning after the last simulated day
+    logins: dict[str, tuple[str, str]] = field(default_factory=dict)  # role: (e-mail, password)
     seconds: dict[str, float] = field(default_factory=dict)
 
 
@@ -155,8 +162,8 @@ def run_demo(
     if folder.exists():
         for name in ("grid", "truth", "elhub", "invoices"):
             shutil.rmtree(folder / name, ignore_errors=True)
-        for path in folder.glob("openams.db*"):
-            path.unlink()
+        for path in (*folder.glob("openams.db*"), folder / "logins.txt"):
+            path.unlink(missing_ok=True)
     folder.mkdir(parents=True, exist_ok=True)
     db_url = f"sqlite:///{folder / 'openams.db'}"
     result = DemoResult(folder, db_url, first_day, days)
@@ -234,6 +241,9 @@ def run_demo(
         lap("check")
         # 8-10: prices, the month settled, invoices
         _settle_and_invoice(store, result, grid.metering_points, seed, morning_s, report)
+        # 11: a customer's and an operator's log-in for the portal
+        result.now_s = morning_s
+        result.logins = _demo_accounts(store, grid.metering_points[0].customer_id, folder)
         lap("settle")
     finally:
         store.close()
@@ -287,6 +297,24 @@ def _settle_and_invoice(
         written = write_invoices(items[start : start + 100], result.folder / "invoices")
         result.invoices += len(written)
         report("invoices", min(start + 100, len(items)), len(items))
+
+
+def _demo_accounts(store: Store, customer_id: str, folder: Path) -> dict[str, tuple[str, str]]:
+    """A customer's and an operator's account with fresh passwords, also written (owner
+    only) to ``folder/logins.txt``."""
+    logins = {
+        "customer": ("kunde@demo.openams.no", secrets.token_urlsafe(12)),
+        "operator": ("drift@demo.openams.no", secrets.token_urlsafe(12)),
+    }
+    accounts = SqlAccountStore(store)
+    for role, (email, password) in logins.items():
+        whose = customer_id if role == "customer" else None
+        create_account(accounts, email, password, role, whose, now_s=int(time.time()))
+    path = folder / "logins.txt"
+    path.write_text("".join(f"{role}: {email} {password}\n"
+                            for role, (email, password) in logins.items()))  # fmt: skip
+    os.chmod(path, 0o600)
+    return logins
 
 
 def _writer(folder: Path) -> Callable[[str, bytes], str]:

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
+import urllib.parse
+import urllib.request
 from datetime import datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -199,7 +202,8 @@ def test_arbitrary_input_never_gives_a_traceback(tmp_path_factory, lines):
 def test_console_script_runs_the_demo_end_to_end(tmp_path):
     result = subprocess.run(
         [sys.executable, "-c", "import sys; from openams.cli import main; sys.exit(main())",
-         "demo", "--out", str(tmp_path), "--meters", "60", "--days", "3", "--quiet"],
+         "demo", "--out", str(tmp_path), "--meters", "60", "--days", "3", "--quiet",
+         "--no-serve"],
         capture_output=True, text=True, timeout=300, check=False,
         env={**os.environ, "COLUMNS": "200"},
     )  # fmt: skip
@@ -247,7 +251,17 @@ def test_console_script_runs_the_demo_end_to_end(tmp_path):
 
 
 def test_the_demo_starts_afresh_and_refuses_a_bad_size(tmp_path, capsys):
-    args = ["demo", "--out", str(tmp_path), "--meters", "20", "--days", "1", "--quiet"]
+    args = [
+        "demo",
+        "--out",
+        str(tmp_path),
+        "--meters",
+        "20",
+        "--days",
+        "1",
+        "--quiet",
+        "--no-serve",
+    ]
     assert main(args) == 0
     first = capsys.readouterr().out
     assert main(args) == 0  # again: a new database, the same story
@@ -288,3 +302,40 @@ def test_sim_grid_writes_the_four_files(tmp_path, capsys):
     assert len(lines) == 251
     assert (tmp_path / "topology.csv").exists()
     assert main(["sim", "grid", "--meters", "5", "--area", "NO9", "--out", str(tmp_path)]) == 2
+
+
+def test_the_demo_ends_by_serving_the_portal_until_interrupted(tmp_path):
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from openams.cli import main; sys.exit(main())",
+         "demo", "--out", str(tmp_path), "--meters", "20", "--days", "1", "--quiet",
+         "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        lines = []
+        while not any(line.startswith("portal at ") for line in lines):
+            line = process.stdout.readline()
+            assert line, "".join(lines)
+            lines.append(line)
+        address = lines[-1].split()[2]
+        customer = process.stdout.readline().split()
+        assert customer[:2] == ["customer:", "kunde@demo.openams.no"]
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with browser.open(address + "login", timeout=10) as response:
+            form = response.read().decode()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form).group(1)
+        data = urllib.parse.urlencode(
+            {"email": customer[1], "password": customer[3], "csrf": csrf}
+        ).encode()
+        with browser.open(address + "login", data=data, timeout=10) as response:
+            page = response.read().decode()
+        assert "Denne måneden" in page  # logged in: the customer's month (the demo's January)
+        assert "Målepunkt 70705" in page
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0
+        if process.stdout is not None:
+            process.stdout.close()
+    assert (tmp_path / "logins.txt").stat().st_mode & 0o077 == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections import Counter
 from datetime import datetime
 from decimal import Decimal
@@ -12,7 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from openams.demo import DemoResult, run_demo
+from openams.config import Settings
+from openams.demo import DEMO_TARIFF, DemoResult, run_demo
+from openams.services.tariff_files import example_tariff
+from openams.web import create_app
+from openams.web.server import WebServer
 
 __all__ = ["demo_command"]
 
@@ -40,10 +46,15 @@ _STEPS = {
 @click.option("--workers", type=click.IntRange(0, 64), default=0, show_default=True,
               help="Worker processes (0: one per core).")  # fmt: skip
 @click.option("--quiet", is_flag=True, help="No progress bars.")
+@click.option("--no-serve", is_flag=True, help="Stop after the summary; do not serve the portal.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address of the portal.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+              help="Port of the portal (0: any free one).")  # fmt: skip
 def demo_command(out: str, meters: int, days: int, first: datetime, seed: int, workers: int,
-                 quiet: bool) -> None:  # fmt: skip
+                 quiet: bool, no_serve: bool, host: str, port: int) -> None:  # fmt: skip
     """Simulate an estate and its meters with faults and attacks, import it, ingest the
-    pushes, run VEE and the Elhub delivery, and summarise: the main job, end to end."""
+    pushes, run VEE and the Elhub delivery, settle the month and write invoices, summarise,
+    and serve the portal until Ctrl-C: the main job, end to end."""
     folder = Path(out)
     console = Console()
     with Progress(
@@ -61,6 +72,29 @@ def demo_command(out: str, meters: int, days: int, first: datetime, seed: int, w
         result = run_demo(folder, meters=meters, days=days, first_day=first.date(), seed=seed,
                           workers=workers, step=step)  # fmt: skip
     _summary(result, console)
+    if not no_serve:
+        _serve(result, host, port)
+
+
+def _serve(result: DemoResult, host: str, port: int) -> None:
+    """Serve the portal on the demo's store, as on the morning after the last day."""
+    app = create_app(Settings(db_url=result.db_url), tariff=example_tariff(DEMO_TARIFF),
+                     clock=lambda: result.now_s)  # fmt: skip
+    server = WebServer(app, host, port)
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}  # fmt: skip
+    try:
+        address = server.start()
+        click.echo(f"\nportal at {address}/ (Ctrl-C to stop)")
+        for role, (email, password) in result.logins.items():
+            click.echo(f"  {role}: {email} / {password}")
+        stop.wait()
+    finally:
+        server.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    click.echo("portal stopped")
 
 
 def _step_order(item: tuple[str, int]) -> float:
