@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import sys
 import tempfile
 import time
@@ -27,16 +26,16 @@ from pathlib import Path
 
 import numpy as np
 import sqlalchemy as sa
+from _estate import estate
 from _report import write_section
 
-from openams.domain.estate import Customer, MeteringPoint, Transformer
+from openams.domain.estate import MeteringPoint
 from openams.domain.prices import BIDDING_ZONES, ExchangeRate
 from openams.domain.settlement import HourValue, Supply, settle_hours
 from openams.domain.settlement_grid import hour_grid, month_prices
 from openams.services.prices import hourly_prices_nok
 from openams.services.settlement import SettleReport, SupplyPeriod, settle_month, supplies_in
 from openams.services.tariff_files import default_taxes, example_tariff
-from openams.sim.places import AREAS
 from openams.sim.prices import generate_prices
 from openams.store import Store, open_store
 from openams.store.bulk import bulk_write
@@ -50,7 +49,6 @@ from tests.unit.domain.reference_settlement import settle as plain_settle  # noq
 
 MONTH = "2026-01"
 FIRST, LAST = date(2026, 1, 1), date(2026, 1, 31)
-KINDS = ("detached_house", "apartment", "cabin", "farm", "small_business", "prosumer_solar")
 BATCH = 1000
 SAMPLE = 500
 HEADER = (
@@ -58,23 +56,6 @@ HEADER = (
     "| **2 processes** | per second | second run | baseline (for all) |\n"
     "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|"
 )
-
-
-def _estate(points: int) -> tuple[list[Transformer], list[Customer], list[MeteringPoint]]:
-    rng = random.Random(7)
-    transformers, customers, mps = [], [], []
-    for t in range((points + 99) // 100):
-        area = BIDDING_ZONES[t % len(BIDDING_ZONES)]
-        transformers.append(Transformer(f"T{t:05d}", "F1", "S1", area, "TN", 400))
-    for n in range(points):
-        t = transformers[n // 100]
-        postcode, municipality = rng.choice(AREAS[t.area])
-        mp = f"7070575{n:011d}"
-        customers.append(Customer(f"C{n:07d}", f"Kunde {n}", "", ""))
-        mps.append(MeteringPoint(mp, t.transformer_id, f"C{n:07d}", KINDS[n % len(KINDS)],
-                                 "Gate", str(n % 200 + 1), postcode, municipality, t.area, 63,
-                                 3, "TN"))  # fmt: skip
-    return transformers, customers, mps
 
 
 def _usage_rows(mps: list[MeteringPoint], now_s: int):
@@ -109,7 +90,7 @@ def _usage_rows(mps: list[MeteringPoint], now_s: int):
 def _fill(store: Store, points: int) -> float:
     began = time.perf_counter()
     now_s = int(time.time())
-    transformers, customers, mps = _estate(points)
+    transformers, customers, mps = estate(points)
     SqlEstateStore(store).save_estate(transformers, customers, mps, [])
     prices = SqlPriceStore(store)
     prices.save_prices(generate_prices(BIDDING_ZONES, FIRST, 31, resolution_s=900, seed=3),

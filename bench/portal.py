@@ -1,0 +1,487 @@
+"""Portal benchmark: the customer's month view and the values API under concurrent clients.
+
+Fills a SQLite store with an estate of metering points across the five bidding zones, a year
+(2025-02-01 .. 2026-01-31) of hourly interval values for each (with their daily usage, as
+VEE keeps it), the year's spot prices and EUR/NOK rates, and for a sample of customers an
+account and a bearer token (``values:read``). Then serves the portal in a child process
+(one uvicorn server, as ``ams serve --web`` runs it, its clock at 20 January 2026 12:00)
+and, from this process, runs clients on loopback, each logged in as one of the customers:
+for a fixed time they ask for the month view (``/``), then for a month of values of the
+customer's metering point from the API, each client one request after another with no
+pause. As baselines in the same run it times the same requests from a single client and
+the service calls under them alone in this process (``month_to_date``,
+``SqlValueStore.values``). Writes its section of BENCHMARKS.md. Nothing here asserts a
+timing.
+
+Usage: python bench/portal.py [--points 2000] [--clients 20] [--seconds 20] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import re
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from functools import cache
+from itertools import repeat
+from pathlib import Path
+
+import httpx2
+import numpy as np
+from _estate import estate
+from _report import write_section
+
+from openams.config import Settings
+from openams.domain.estate import MeteringPoint
+from openams.domain.prices import BIDDING_ZONES, ExchangeRate
+from openams.domain.settlement_grid import hour_grid
+from openams.services.accounts import create_account
+from openams.services.api_tokens import grant_token
+from openams.services.month_to_date import month_to_date
+from openams.services.prices import hourly_prices_nok
+from openams.services.tariff_files import default_taxes, example_tariff
+from openams.services.vee import ValueRow, local_day_bounds
+from openams.sim.prices import generate_prices
+from openams.store import Store, open_store
+from openams.store.accounts import SqlAccountStore
+from openams.store.api_tokens import SqlTokenStore
+from openams.store.bulk import bulk_write
+from openams.store.engine import ensure_month_partitions
+from openams.store.estate import SqlEstateStore
+from openams.store.prices import SqlPriceStore
+from openams.store.settlement import SqlSettlementStore
+from openams.store.values import SqlValueStore
+from openams.web.app import SESSION_COOKIE, create_app
+from openams.web.server import WebServer
+
+ROOT = Path(__file__).resolve().parents[1]
+FIRST, LAST = date(2025, 2, 1), date(2026, 1, 31)
+#: Quarter-hour spot prices from this day on (as the day-ahead market has them).
+QUARTERS_FROM = date(2025, 10, 1)
+TODAY = date(2026, 1, 20)
+NOW_S = local_day_bounds(TODAY)[0] + 12 * 3600
+TARIFF = "elvia_2026"
+PASSWORD = "et langt passord for benken"  # noqa: S105 - a benchmark account's password
+BATCH = 50  # metering points per transaction of the fill
+TARGET_S = 0.050
+_VALUE_COLUMNS = (*ValueRow._fields, "updated_at_s")
+_USAGE_COLUMNS = ("metering_point_id", "day", "import_wh", "export_wh", "estimated",
+                  "updated_at_s")  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class Sampled:
+    """A customer the clients act for."""
+
+    customer_id: str
+    metering_point_id: str
+    email: str
+    token: str
+
+
+@dataclass(slots=True)
+class Run:
+    """The requests of one scenario."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    wall_s: float = 0.0
+    client_cpu_s: float = 0.0
+    server_cpu_s: float | None = None
+
+
+# --- the store ------------------------------------------------------------------------------
+
+
+def _batches(mps: list[MeteringPoint], now_s: int):
+    """Interval value rows and daily usage rows, one batch of metering points at a time."""
+    grid = hour_grid(FIRST, LAST)
+    hours = grid.hours
+    rng = np.random.default_rng(11)
+    hour = grid.hour_of_day
+    day_index = grid.day_of_hour
+    shape = 0.6 + 0.5 * np.exp(-((hour - 8) ** 2) / 6) + 0.8 * np.exp(-((hour - 19) ** 2) / 8)
+    since_mid_jan = np.array([(d - date(2025, 1, 15)).days for d in grid.days])[day_index]
+    season = 1.0 + 0.6 * np.cos(2 * np.pi * since_mid_jan / 365.25)
+    starts = (grid.start_s + 3600 * np.arange(hours)).tolist()
+    sunny = (hour >= 10) & (hour < 15)
+    day_starts = grid.day_starts
+    bit = (np.int64(1) << (np.arange(hours) - day_starts[day_index])).astype(np.int64)
+    bounds = [*day_starts.tolist(), hours]
+    day_text = [d.isoformat() for d in grid.days]
+    for offset in range(0, len(mps), BATCH):
+        chunk = mps[offset : offset + BATCH]
+        scale = rng.uniform(300, 2500, size=(len(chunk), 1))
+        imp = np.rint(scale * shape * season * rng.uniform(0.5, 1.6, size=(len(chunk), hours)))
+        imp = imp.astype(np.int64)
+        missing = rng.random(imp.shape) < 0.002
+        estimated = (rng.random(imp.shape) < 0.01) & ~missing
+        export = np.zeros_like(imp)
+        values, usage = [], []
+        for i, point in enumerate(chunk):
+            if point.customer_type == "prosumer_solar":
+                export[i, sunny] = imp[i, sunny] // 2
+            mp = point.metering_point_id
+            gone = missing[i]
+            imp_list = np.where(gone, None, imp[i]).tolist()
+            exp_list = np.where(gone, None, export[i]).tolist()
+            status = np.where(gone, "missing", np.where(estimated[i], "estimated", "measured"))
+            flagged = gone | estimated[i]
+            validation = np.where(flagged, "no_reading", None).tolist()
+            estimation = np.where(estimated[i], "history", None).tolist()
+            values.extend(zip(repeat(mp), repeat(3600), starts, imp_list, exp_list, repeat(None),
+                              repeat(None), status.tolist(), validation, estimation,
+                              repeat(now_s)))  # fmt: skip
+            usable = np.where(gone, -1, imp[i]).astype("<i8")
+            exported = export[i].astype("<i8")
+            masks = np.add.reduceat(np.where(estimated[i], bit, 0), day_starts).tolist()
+            for d, day in enumerate(day_text):
+                begin, end = bounds[d], bounds[d + 1]
+                usage.append((mp, day, usable[begin:end].tobytes(),
+                              exported[begin:end].tobytes(), int(masks[d]), now_s))  # fmt: skip
+        yield len(chunk), values, usage
+
+
+def _fill(store: Store, points: int, sample: int) -> tuple[float, int, list[Sampled]]:
+    """Fill the store; seconds taken, values written, and the sampled customers."""
+    began = time.perf_counter()
+    now_s = NOW_S - 86_400
+    transformers, customers, mps = estate(points)
+    SqlEstateStore(store).save_estate(transformers, customers, mps, [])
+    prices = SqlPriceStore(store)
+    hourly_days, quarter_days = (QUARTERS_FROM - FIRST).days, (LAST - QUARTERS_FROM).days + 1
+    prices.save_prices(generate_prices(BIDDING_ZONES, FIRST, hourly_days, seed=3), "simulated",
+                       now_s)  # fmt: skip
+    prices.save_prices(generate_prices(BIDDING_ZONES, QUARTERS_FROM, quarter_days,
+                                       resolution_s=900, seed=3), "simulated", now_s)  # fmt: skip
+    year = (LAST - FIRST).days + 1
+    prices.save_rates([ExchangeRate(FIRST + timedelta(days=n), Decimal("11.4235") +
+                                    Decimal(n % 17) / 100) for n in range(-7, year)],
+                      "simulated", now_s)  # fmt: skip
+    written = done = 0
+    for count, values, usage in _batches(mps, now_s):
+        with store.engine.begin() as connection:
+            ensure_month_partitions(connection, FIRST, LAST)
+            bulk_write(connection, "interval_values", _VALUE_COLUMNS, values, "")
+            bulk_write(connection, "daily_usage", _USAGE_COLUMNS, usage, "")
+        written += len(values)
+        done += count
+        print(f"\r… {done:,} of {points:,} metering points", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+    accounts, tokens = SqlAccountStore(store), SqlTokenStore(store)
+    sampled = []
+    for k in range(sample):
+        n = k * points // sample
+        point = mps[n]
+        email = f"kunde{n}@example.no"
+        account = create_account(accounts, email, PASSWORD, "customer", point.customer_id,
+                                 now_s=now_s)  # fmt: skip
+        token, _ = grant_token(tokens, account, "Energistyring AS", {"values:read"}, 366,
+                               now_s=now_s)  # fmt: skip
+        sampled.append(Sampled(point.customer_id, point.metering_point_id, email, token))
+    return time.perf_counter() - began, written, sampled
+
+
+@cache
+def _months() -> tuple[tuple[date, date], ...]:
+    """The months of the year of values, first and last day each."""
+    out, first = [], FIRST
+    while first <= LAST:
+        nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        out.append((first, nxt - timedelta(days=1)))
+        first = nxt
+    return tuple(out)
+
+
+# --- the server, in its own process ---------------------------------------------------------
+
+
+def _serve(url: str, now_s: int, ready, stop) -> None:
+    """Serve the portal on a loopback port (the child process): its URL goes to ``ready``."""
+    began = time.time()
+    app = create_app(Settings(db_url=url), tariff=example_tariff(TARIFF), taxes=default_taxes(),
+                     clock=lambda: now_s + (time.time() - began))  # fmt: skip
+    server = WebServer(app, "127.0.0.1", 0)
+    try:
+        ready.put(server.start())
+    except RuntimeError as exc:
+        ready.put(f"error: {exc}")
+        return
+    stop.wait()
+    server.stop()
+
+
+def _cpu_s(pid: int) -> float | None:
+    """CPU seconds (user and system) a process has used, where /proc tells it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _log_in(base: str, who: Sampled) -> str:
+    """Log in over HTTP as the portal's form does; the session cookie's value (waiting out
+    the portal's limit of log-ins per minute from one address, for many clients)."""
+    for _ in range(2):
+        with httpx2.Client(base_url=base, trust_env=False, timeout=30) as client:
+            form = client.get("/login")
+            found = re.search(r'name="csrf" value="([^"]+)"', form.text)
+            if form.status_code != 200 or found is None:
+                raise SystemExit(f"unexpected log-in page: {form.status_code}")
+            answer = client.post("/login", data={"email": who.email, "password": PASSWORD,
+                                                  "csrf": found.group(1)})  # fmt: skip
+        cookie = answer.cookies.get(SESSION_COOKIE)
+        if answer.status_code == 303 and cookie:
+            return cookie
+        if answer.status_code != 429:
+            break
+        print("… waiting out the limit of log-ins per minute", file=sys.stderr, flush=True)
+        time.sleep(61)
+    raise SystemExit(f"log-in refused: {answer.status_code}")
+
+
+# --- the load -------------------------------------------------------------------------------
+
+
+def _month_view(_who: Sampled, _n: int) -> str:
+    return "/"
+
+
+def _values(who: Sampled, n: int) -> str:
+    months = _months()
+    first, last = months[n % len(months)]
+    return (f"/api/v1/metering-points/{who.metering_point_id}/values"
+            f"?from={first.isoformat()}&to={last.isoformat()}")  # fmt: skip
+
+
+async def _client(
+    base: str, who: Sampled, cookie: str, offset: int, path_of, until: float, limit: int,
+    run: Run,
+) -> None:  # fmt: skip
+    headers = {"Authorization": f"Bearer {who.token}"}
+    async with httpx2.AsyncClient(base_url=base, headers=headers, cookies={SESSION_COOKIE: cookie},
+                                  trust_env=False, timeout=60) as client:  # fmt: skip
+        await client.get(path_of(who, offset))  # a warm connection, not counted
+        n = 0
+        while time.perf_counter() < until and n < limit:
+            n += 1
+            began = time.perf_counter()
+            try:
+                answer = await client.get(path_of(who, offset + n))
+                failed = answer.status_code != 200
+            except httpx2.HTTPError:
+                failed = True
+            run.latencies.append(time.perf_counter() - began)
+            run.errors += failed
+
+
+async def _load(
+    base: str, users: list[tuple[Sampled, str]], path_of, seconds: float, limit: int, pid: int
+) -> Run:
+    run = Run()
+    server_before, cpu_before = _cpu_s(pid), time.process_time()
+    began = time.perf_counter()
+    await asyncio.gather(*(
+        _client(base, who, cookie, k, path_of, began + seconds, limit, run)
+        for k, (who, cookie) in enumerate(users)
+    ))  # fmt: skip
+    run.wall_s = time.perf_counter() - began
+    run.client_cpu_s = time.process_time() - cpu_before
+    server_after = _cpu_s(pid)
+    if server_before is not None and server_after is not None:
+        run.server_cpu_s = server_after - server_before
+    return run
+
+
+def _check(base: str, who: Sampled, cookie: str) -> None:
+    """The answers are the real ones: a month view with figures, a month of values."""
+    headers = {"Authorization": f"Bearer {who.token}"}
+    with httpx2.Client(base_url=base, headers=headers, cookies={SESSION_COOKIE: cookie},
+                       trust_env=False, timeout=30) as client:  # fmt: skip
+        page = client.get("/")
+        if page.status_code != 200 or who.metering_point_id not in page.text:
+            raise SystemExit(f"unexpected month view: {page.status_code}")
+        values = client.get(_values(who, 11))
+        if values.status_code != 200 or values.json()["total"] < 28 * 24:
+            raise SystemExit(f"unexpected values: {values.status_code} {values.text[:200]}")
+
+
+# --- in process -----------------------------------------------------------------------------
+
+
+def _in_process(url: str, sampled: list[Sampled], rounds: int) -> dict[str, Run]:
+    """The service calls under the two requests alone, one after another, in this process:
+    ``month_to_date``, the spot prices it reads (``hourly_prices_nok``, month so far and
+    tomorrow) and ``SqlValueStore.values``."""
+    store = open_store(url, migrate=False)
+    tariff, taxes = example_tariff(TARIFF), default_taxes()
+    months = _months()
+    runs = {"view": Run(), "prices": Run(), "values": Run()}
+    try:
+        settlements, prices, stored = (SqlSettlementStore(store), SqlPriceStore(store),
+                                       SqlValueStore(store))  # fmt: skip
+        area = {p.metering_point_id: p.area for p in settlements.metering_points(None)}
+        price_span = (local_day_bounds(TODAY.replace(day=1))[0],
+                      local_day_bounds(TODAY + timedelta(days=1))[1])  # fmt: skip
+        for n in range(rounds):
+            for k, who in enumerate(sampled):
+                mp = who.metering_point_id
+                began = time.perf_counter()
+                found = month_to_date(settlements, prices, mp, tariff, taxes, now_s=NOW_S + n)
+                runs["view"].latencies.append(time.perf_counter() - began)
+                runs["view"].errors += found is None
+                began = time.perf_counter()
+                hours = hourly_prices_nok(prices, area[mp], *price_span)
+                runs["prices"].latencies.append(time.perf_counter() - began)
+                runs["prices"].errors += not hours
+                first, last = months[(k + n) % len(months)]
+                began = time.perf_counter()
+                got = stored.values(mp, local_day_bounds(first)[0], local_day_bounds(last)[1])
+                runs["values"].latencies.append(time.perf_counter() - began)
+                runs["values"].errors += not got
+    finally:
+        store.close()
+    for run in runs.values():
+        run.wall_s = sum(run.latencies)
+    return runs
+
+
+# --- the report -----------------------------------------------------------------------------
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def _row(label: str, clients: str, run: Run, *, bold_p95: bool = False) -> str:
+    lat = np.array(run.latencies)
+    p50, p95, p99 = np.percentile(lat, [50, 95, 99])
+    p95_text = f"**{_ms(p95)}**" if bold_p95 else _ms(p95)
+    server = "-" if run.server_cpu_s is None else f"{run.server_cpu_s / run.wall_s:.0%}"
+    client = f"{run.client_cpu_s / run.wall_s:.0%}" if run.client_cpu_s else "-"
+    return (f"| {label} | {clients} | {len(lat):,} | {len(lat) / run.wall_s:,.1f} | {_ms(p50)} "
+            f"| {p95_text} | {_ms(p99)} | {_ms(lat.max())} | {run.errors} | {server} "
+            f"| {client} |")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--points", type=int, default=2000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=20.0, help="per scenario under load")
+    parser.add_argument("--single", type=int, default=200, help="requests from one client")
+    parser.add_argument("--rounds", type=int, default=10, help="in-process calls per customer")
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--output", type=Path, default=ROOT / "BENCHMARKS.md")
+    args = parser.parse_args(argv)
+    started = datetime.now(UTC)
+    context = multiprocessing.get_context("spawn")
+    with tempfile.TemporaryDirectory(prefix="openams-portal-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        store = open_store(url)
+        try:
+            print("… filling the store", file=sys.stderr, flush=True)
+            fill_s, written, sampled = _fill(store, args.points, args.clients)
+        finally:
+            store.close()
+        size = (Path(tmp) / "bench.db").stat().st_size
+        print("… service calls in process", file=sys.stderr, flush=True)
+        alone = _in_process(url, sampled, args.rounds)
+        ready, stop = context.Queue(), context.Event()
+        server = context.Process(target=_serve, args=(url, NOW_S, ready, stop), daemon=True)
+        server.start()
+        try:
+            base = ready.get(timeout=120)
+            if not base.startswith("http://127.0.0.1:"):
+                raise SystemExit(f"the server did not start: {base}")
+            users = [(who, _log_in(base, who)) for who in sampled]
+            _check(base, *users[0])
+            runs = {}
+            for name, path_of in (("view", _month_view), ("values", _values)):
+                print(f"… {name}: one client", file=sys.stderr, flush=True)
+                runs[name, 1] = asyncio.run(_load(base, users[:1], path_of, 3600.0, args.single,
+                                                  server.pid))  # fmt: skip
+                print(f"… {name}: {len(users)} clients", file=sys.stderr, flush=True)
+                runs[name, len(users)] = asyncio.run(_load(base, users, path_of, args.seconds,
+                                                           sys.maxsize, server.pid))  # fmt: skip
+        finally:
+            stop.set()
+            server.join(30)
+            if server.is_alive():
+                server.terminate()
+                server.join(10)
+    many = len(sampled)
+    p95 = {
+        name: float(np.percentile(runs[name, many].latencies, 95)) for name in ("view", "values")
+    }
+    verdict = "met" if all(v <= TARGET_S for v in p95.values()) else "not met"
+    needed = many / TARGET_S
+    hours = hour_grid(FIRST, LAST).hours
+    header = ("| request | clients | requests | per second | p50 | p95 | p99 | max | errors "
+              "| server CPU | load generator CPU |\n"
+              "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")  # fmt: skip
+    rows = "\n".join([
+        _row("month view `/`", str(many), runs["view", many], bold_p95=True),
+        _row("month view `/`", "1", runs["view", 1]),
+        _row("`month_to_date` alone, in process", "-", alone["view"]),
+        _row("its spot prices alone (`hourly_prices_nok`)", "-", alone["prices"]),
+        _row("values API, a month", str(many), runs["values", many], bold_p95=True),
+        _row("values API, a month", "1", runs["values", 1]),
+        _row("`SqlValueStore.values` alone, in process", "-", alone["values"]),
+    ])  # fmt: skip
+    text = f"""## Portal: latency under load
+
+{args.points:,} metering points with a year of hourly values each (2025-02-01 .. 2026-01-31,
+{hours:,} hours, {written / 1e6:,.1f} million interval values, {size / 2**30:.1f} GiB) in SQLite;
+{many} customers logged in, each with a bearer token. Generated by `bench/portal.py` on
+{started:%Y-%m-%d %H:%M} UTC.
+
+{header}
+{rows}
+
+* Target: p95 ≤ 50 ms for both requests under {many} concurrent clients — **{verdict}**
+  (month view {_ms(p95["view"])}, values API {_ms(p95["values"])}).
+* The server: the portal of `create_app` in one uvicorn process (`WebServer`, as
+  `ams serve --web` runs it) in a child process, its clock at {TODAY:%d.%m.%Y} 12:00. The
+  load generator: this process, {many} asyncio clients (`httpx2`, one keep-alive
+  connection each, on 127.0.0.1), each logged in as its own customer through `/login`;
+  each sends its next request as soon as the last is answered (no pause), for
+  {args.seconds:.0f} s per request kind, after one request not counted. The server and the
+  generator share this machine's {os.cpu_count()} cores; CPU is the share of one core
+  each used during the run (the generator's latencies include its own turn-around).
+* Each client waits for its answer before it asks again, so under load the latency is
+  about the clients ÷ the answers per second: p95 ≤ 50 ms for {many} clients needs some
+  {needed:,.0f} answers a second from the one server process, that is at most
+  {1000 / needed:.1f} ms of its time per request.
+* Month view: `/` for a customer with one metering point: the session, the customer's
+  metering points and `month_to_date` (the month settled from the 1st to today from the
+  interval values, the cheapest hours of today and tomorrow), rendered. Values API:
+  `/api/v1/metering-points/{{id}}/values?from=&to=` with the first and last day of a month
+  (each request the next of the 12 months; 672 to 745 values), as JSON.
+* Baselines in the same run: the same requests from one client ({args.single} each), and
+  the service call under each request alone in this process, without HTTP, session or
+  rendering ({args.rounds} rounds over the {many} customers; CPU column empty), and of
+  `month_to_date`'s parts the spot prices (the zone's quarter-hours from the 1st to the
+  end of tomorrow, averaged to hours and converted to NOK), the same for every customer
+  of a zone.
+* Errors: answers other than 200. Latency: from sending the request to having read the
+  whole answer, on the client.
+* Filling the store (not timed above): {fill_s:.0f} s.
+* To reproduce: `.venv/bin/python bench/portal.py` (`--points`, `--clients`, `--seconds`).
+"""
+    print(text)
+    if not args.no_write:
+        write_section(args.output, "portal", text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
