@@ -19,7 +19,6 @@ from __future__ import annotations
 import difflib
 import json
 import math
-import re
 import tomllib
 from collections import defaultdict
 from collections.abc import Mapping
@@ -30,6 +29,7 @@ from typing import NoReturn
 from zoneinfo import ZoneInfo
 
 from openams.errors import InputError
+from openams.services.toml_lines import key_lines, syntax_error
 
 from .grid import Grid
 
@@ -222,124 +222,6 @@ _RANDOM_KEYS = (
 )
 
 
-# --- finding lines -------------------------------------------------------------------------
-
-_BARE = r"[A-Za-z0-9_-]+"
-_KEY_PATH = rf"{_BARE}(?:[ \t]*\.[ \t]*{_BARE})*"
-_HEADER = re.compile(rf"[ \t]*(\[\[?)[ \t]*({_KEY_PATH})[ \t]*\]\]?")
-_KEY = re.compile(rf"[ \t]*({_KEY_PATH})[ \t]*=")
-_TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)$")
-_TOML_AT_END = re.compile(r"\s*\(at end of document\)$")
-
-
-def _split_key(path: str) -> list[str]:
-    return [part.strip() for part in path.split(".")]
-
-
-class _ValueScanner:
-    """Follows strings and brackets across lines, so keys are only looked for where one can be.
-
-    The text has already been parsed by ``tomllib``, so it is valid TOML; this only needs to
-    know whether a line starts inside a multi-line string or an open array or inline table.
-    """
-
-    def __init__(self) -> None:
-        self.open_string = ""  # '"""' or "'''" while inside a multi-line string
-        self.depth = 0  # open [ and { of a value
-
-    @property
-    def inside(self) -> bool:
-        return bool(self.open_string) or self.depth > 0
-
-    def scan(self, line: str, pos: int) -> None:
-        n = len(line)
-        while pos < n:
-            if self.open_string:
-                pos = self._close_multiline(line, pos)
-                continue
-            char = line[pos]
-            if char == "#":
-                return
-            if char in "\"'":
-                if line.startswith(char * 3, pos):
-                    self.open_string = char * 3
-                    pos += 3
-                    continue
-                pos = self._skip_string(line, pos + 1, char)
-                continue
-            if char in "[{":
-                self.depth += 1
-            elif char in "]}":
-                self.depth -= 1
-            pos += 1
-
-    def _close_multiline(self, line: str, pos: int) -> int:
-        quote = self.open_string[0]
-        n = len(line)
-        while pos < n:
-            if quote == '"' and line[pos] == "\\":
-                pos += 2
-                continue
-            if line.startswith(self.open_string, pos):
-                pos += 3
-                while pos < n and line[pos] == quote:  # up to two quotes belong to the text
-                    pos += 1
-                self.open_string = ""
-                return pos
-            pos += 1
-        return n
-
-    @staticmethod
-    def _skip_string(line: str, pos: int, quote: str) -> int:
-        n = len(line)
-        while pos < n:
-            if quote == '"' and line[pos] == "\\":
-                pos += 2
-                continue
-            if line[pos] == quote:
-                return pos + 1
-            pos += 1
-        return n
-
-
-def _key_lines(text: str) -> dict[_Path, int]:
-    """The line of every table header and key: ``("fault", 1, "end")`` -> 14.
-
-    The n-th ``[[fault]]`` (counting from 0) is the path ``("fault", n)``. Dotted keys give
-    every prefix the line where it first appears. Keys inside inline tables and quoted keys
-    are not tracked; their problems are reported at the line of the key that holds them.
-    """
-    lines: dict[_Path, int] = {}
-    arrays: dict[tuple[str, ...], int] = defaultdict(int)
-    table: _Path = ()
-    scanner = _ValueScanner()
-    for number, line in enumerate(text.split("\n"), 1):  # lines as tomllib counts them
-        if scanner.inside:
-            scanner.scan(line, 0)
-            continue
-        header = _HEADER.match(line)
-        if header:
-            names = _split_key(header.group(2))
-            if header.group(1) == "[[":
-                arrays[tuple(names)] += 1
-            resolved: list[str | int] = []
-            for count, name in enumerate(names, 1):
-                resolved.append(name)
-                if tuple(names[:count]) in arrays:
-                    resolved.append(arrays[tuple(names[:count])] - 1)
-            table = tuple(resolved)
-            lines.setdefault(table, number)
-            continue
-        key = _KEY.match(line)
-        if key:
-            path = table
-            for name in _split_key(key.group(1)):
-                path = (*path, name)
-                lines.setdefault(path, number)
-            scanner.scan(line, key.end())
-    return lines
-
-
 # --- parsing -------------------------------------------------------------------------------
 
 
@@ -367,7 +249,7 @@ class _Parser:
     def __init__(self, text: str, source: str) -> None:
         self.text = text
         self.source = source
-        self.lines = _key_lines(text)
+        self.lines = key_lines(text)
 
     def line(self, path: _Path) -> int | None:
         """The line of ``path``, else of its nearest enclosing key or header."""
@@ -471,18 +353,8 @@ class _Parser:
         return Scenario(radio, last_gasp, random, faults, self.source)
 
     def _syntax(self, exc: tomllib.TOMLDecodeError) -> ScenarioError:
-        message = str(exc)
-        at = _TOML_AT.search(message)
-        line: int | None = None
-        if at:
-            line = int(at.group(1))
-            message = f"{message[: at.start()]} (column {at.group(2)})"
-        else:
-            at_end = _TOML_AT_END.search(message)
-            if at_end:
-                line = self.text.rstrip().count("\n") + 1
-                message = f"{message[: at_end.start()]} (at the end of the file)"
-        return ScenarioError(f"invalid TOML: {message}", source=self.source, line=line)
+        message, line = syntax_error(exc, self.text)
+        return ScenarioError(message, source=self.source, line=line)
 
     def radio(self, section: dict[str, object]) -> Radio:
         values: dict[str, object] = {}
