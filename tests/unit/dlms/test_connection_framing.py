@@ -90,3 +90,14 @@ def test_segmented_hdlc_push_with_shared_flags_is_received():
     assert len(shared) < len(frames)
     events = _events("hdlc", shared)
     assert [type(e).__name__ for e in events] == ["PushReceived", "StreamClosed"]
+
+
+def test_a_wrapper_frame_split_after_its_header_waits_for_the_rest():
+    push = _push(1, "wrapper")
+    stream = PushStream("wrapper", PushDecoder())
+    stream.receive_data(push[:12])  # the 8-byte header and a little of the body
+    assert stream.next_event() is NEED_DATA
+    stream.receive_data(push[12:])
+    event = stream.next_event()
+    assert isinstance(event, PushReceived)
+    assert event.raw == push
