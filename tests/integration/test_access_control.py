@@ -33,8 +33,9 @@ PASSWORD = "et langt passord"  # noqa: S105 - a test account's password
 NOW_S = local_day_bounds(date(2026, 2, 3))[0] + 12 * 3600
 # What of customer C2 must never reach customer C1: the metering point, the name, the street
 THEIRS = (TROMSO_MP, "Kunde C2")
-# Open to anyone: the log-in page, static assets, and the API's description (no data in it)
-PUBLIC = {"/login", "/static/plotly.min.js", "/openapi.json"}
+# Open to anyone: the log-in page, static assets, the API's description (no data in it)
+# and the language switch (a cookie)
+PUBLIC = {"/login", "/static/plotly.min.js", "/openapi.json", "/language/{code}"}
 
 
 @pytest.fixture(scope="module")

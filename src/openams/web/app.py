@@ -22,6 +22,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -35,11 +36,23 @@ from openams.store import open_store
 
 from . import api, console, customer, grants, login
 from .context import SESSION_COOKIE, Web
+from .i18n import LANG_COOKIE, LANGUAGES, LanguageMiddleware
 from .login import LOGINS_PER_MINUTE
 
 __all__ = ["LOGINS_PER_MINUTE", "SESSION_COOKIE", "create_app"]
 
+#: How long the chosen language is remembered: a year.
+_LANGUAGE_KEPT_S = 365 * 86_400
 _MESSAGES = {404: "Fant ikke siden.", 403: "Ikke tillatt.", 429: "For mange forsøk."}
+
+
+def _local(target: str) -> str:
+    """``target`` if it is a path on this site, else ``/`` (no redirect to elsewhere)."""
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target) or len(target) > 2048:
+        return "/"
+    return target
 
 
 def create_app(
@@ -86,6 +99,23 @@ def create_app(
     @app.exception_handler(Exception)
     async def unexpected(_request: Request, _exc: Exception) -> Response:
         return web.page("error.html.j2", 500, message="Noe gikk galt. Prøv igjen senere.")
+
+    app.add_middleware(LanguageMiddleware)
+
+    @app.get("/language/{code}", include_in_schema=False)
+    def choose_language(request: Request, code: str) -> Response:
+        """Answer in language ``code`` from now on, back on the page the visitor came from
+        (the Referer of this site; the link itself does not repeat the page's address)."""
+        if code not in LANGUAGES:
+            raise HTTPException(404)
+        came_from = urlsplit(request.headers.get("referer", "")[:2048])
+        back = "/"
+        if came_from.netloc and came_from.netloc == request.headers.get("host"):
+            back = _local(came_from.path + (f"?{came_from.query}" if came_from.query else ""))
+        response = web.redirect(back)
+        response.set_cookie(LANG_COOKIE, code, max_age=_LANGUAGE_KEPT_S, samesite="lax",
+                            httponly=True)  # fmt: skip
+        return response
 
     login.add_routes(app, web)
     customer.add_routes(app, web)

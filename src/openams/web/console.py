@@ -93,8 +93,9 @@ def _metering_point(metering_point_id: str) -> str:
 
 def add_routes(app: FastAPI, web: Web) -> None:
     """Register the console's pages."""
-    web.env.filters["when"] = _local_time
-    web.env.globals["status_names"] = STATUS_NAMES
+    for env in web.envs.values():
+        env.filters["when"] = _local_time
+        env.globals["status_names"] = STATUS_NAMES
 
     @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
     def console(request: Request) -> Response:

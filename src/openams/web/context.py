@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import ROUND_HALF_UP, Decimal
 from importlib import resources
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException
 
 from openams.domain.tariff import Tariff
@@ -26,6 +28,8 @@ from openams.services.invoice import format_kwh, format_nok
 from openams.services.vee import OSLO
 from openams.store import Store
 from openams.store.accounts import SqlAccountStore
+
+from .i18n import DEFAULT, LANGUAGES, current, gettext_for
 
 __all__ = ["SESSION_COOKIE", "Web", "templates"]
 
@@ -44,19 +48,56 @@ def _local_day(at_s: int) -> str:
     return f"{datetime.fromtimestamp(at_s, OSLO):%d.%m.%Y}"
 
 
-def templates() -> Environment:
-    """The Jinja2 environment of the pages (autoescaping on), with the number filters."""
+def _english(value: Decimal, places: int) -> str:
+    """``value`` to ``places`` decimals the English way: ``-1,234.50``."""
+    rounded = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    sign = "-" if rounded < 0 else ""  # and never "-0.00"
+    return sign + format(abs(rounded), f",.{places}f")
+
+
+def _nok_english(value: Decimal) -> str:
+    """An amount for English pages: ``NOK 1,234.50`` (a no-break space)."""
+    return f"NOK\u00a0{_english(value, 2)}"
+
+
+def _kwh_english(value: Decimal) -> str:
+    """Energy for English pages: ``1,234.500 kWh`` (a no-break space)."""
+    return f"{_english(value, 3)}\u00a0kWh"
+
+
+def templates(language: str = DEFAULT) -> Environment:
+    """The Jinja2 environment of the pages in ``language`` (autoescaping on), with ``_()``
+    and the number filters of the language."""
     folder = resources.files("openams") / "web" / "templates"
     env = Environment(
         loader=FileSystemLoader(str(folder)),
         autoescape=select_autoescape(["html", "j2"]),
         auto_reload=False,
+        extensions=["jinja2.ext.i18n"],
     )
-    env.filters["nok"] = format_nok
-    env.filters["kwh"] = format_kwh
+    texts = gettext_for(language)
+
+    # Jinja marks what these return as safe markup and fills in the values escaped: the
+    # texts are plain text, so they are escaped here (a message may quote the request).
+    def gettext(message: str) -> Markup:
+        return escape(texts(message))
+
+    def ngettext(one: str, many: str, n: int) -> Markup:
+        return escape(texts(one if n == 1 else many))
+
+    env.install_gettext_callables(gettext, ngettext, newstyle=True)  # type: ignore[attr-defined]
+    english = language == "en"
+    env.filters["nok"] = _nok_english if english else format_nok
+    env.filters["kwh"] = _kwh_english if english else format_kwh
     env.filters["hour"] = _local_hour
     env.filters["day"] = _local_day
+    env.globals["lang"] = language
+    env.globals["languages"] = LANGUAGES
     return env
+
+
+def _environments() -> dict[str, Environment]:
+    return {language: templates(language) for language in LANGUAGES}
 
 
 @dataclass(slots=True)
@@ -67,14 +108,14 @@ class Web:
         tariff: The grid company's tariff.
         taxes: The state's rules.
         clock: Now, epoch seconds.
-        env: The page templates.
+        envs: The page templates, by language.
         holder: The open store, set while the application runs.
     """
 
     tariff: Tariff
     taxes: TaxRules
     clock: Callable[[], float]
-    env: Environment = field(default_factory=templates)
+    envs: dict[str, Environment] = field(default_factory=_environments)
     holder: dict[str, Store] = field(default_factory=dict)
 
     @property
@@ -87,8 +128,14 @@ class Web:
         return int(self.clock())
 
     def page(self, name: str, status: int = 200, **values: Any) -> HTMLResponse:
-        """A rendered page."""
-        return HTMLResponse(self.env.get_template(name).render(**values), status_code=status)
+        """A rendered page, in the language of the request."""
+        template = self.envs[current()].get_template(name)
+        return HTMLResponse(template.render(**values), status_code=status)
+
+    @staticmethod
+    def text(message: str, **values: Any) -> str:
+        """``message`` (bokmål) in the language of the request, ``%(name)s`` filled in."""
+        return gettext_for(current())(message, **values)
 
     def session(self, request: Request) -> Session | None:
         """The request's live session, if any."""
