@@ -86,7 +86,7 @@ def gettext_for(language: str) -> Callable[..., str]:
 
 def language_of(cookie: str | None, accept_language: str | None) -> str:
     """The language to answer in: the cookie's, else the browser's first we speak."""
-    if cookie in LANGUAGES:
+    if cookie is not None and cookie in LANGUAGES:
         return cookie
     for part in (accept_language or "")[:512].split(","):
         tag = part.split(";")[0].strip().lower()
