@@ -34,7 +34,7 @@ from openams.domain.taxes import TaxRules
 from openams.services.tariff_files import default_taxes
 from openams.store import open_store
 
-from . import api, console, customer, grants, login
+from . import api, console, console_settlements, customer, grants, login
 from .context import SESSION_COOKIE, Web
 from .i18n import LANG_COOKIE, LANGUAGES, LanguageMiddleware
 from .login import LOGINS_PER_MINUTE
@@ -120,6 +120,7 @@ def create_app(
     login.add_routes(app, web)
     customer.add_routes(app, web)
     console.add_routes(app, web)
+    console_settlements.add_routes(app, web)
     grants.add_routes(app, web)
     api.add_routes(app, web)
     return app
