@@ -4,6 +4,8 @@
 
     database            db argument        >  OPENAMS_DB        >  sqlite:///openams.db
     key-encrypting key  kek_file argument  >  OPENAMS_KEK_FILE  >  OPENAMS_KEK
+    mail server                               OPENAMS_SMTP_URL  >  the outbox table
+    portal's address                          OPENAMS_PUBLIC_URL > the request's own
 
 A database given without ``://`` is a path to a SQLite file. A key file holds 32 or 64 hex
 digits (whitespace anywhere is ignored) or exactly 16 or 32 raw bytes; a file made only of hex
@@ -36,6 +38,8 @@ __all__ = [
     "ENV_DB",
     "ENV_KEK",
     "ENV_KEK_FILE",
+    "ENV_PUBLIC_URL",
+    "ENV_SMTP_URL",
     "ConfigError",
     "Settings",
     "generate_kek_hex",
@@ -49,6 +53,10 @@ directory."""
 ENV_DB = "OPENAMS_DB"
 ENV_KEK = "OPENAMS_KEK"
 ENV_KEK_FILE = "OPENAMS_KEK_FILE"
+#: ``smtp[s]://[user:password@]host[:port][?starttls=1&from=ADDRESS&timeout=S]``; unset: outbox.
+ENV_SMTP_URL = "OPENAMS_SMTP_URL"
+#: The portal's address as customers reach it (``https://min.example.no``), for e-mailed links.
+ENV_PUBLIC_URL = "OPENAMS_PUBLIC_URL"
 
 _DB_OPTION = "--db"
 _KEK_FILE_OPTION = "--kek-file"
@@ -87,6 +95,9 @@ class Settings:
         db_url: SQLAlchemy URL of the database.
         kek: The key-encrypting key of meter keys at rest, if configured. [16 or 32 bytes]
         kek_source: Where ``kek`` came from: ``"OPENAMS_KEK"`` or the key file's path.
+        smtp_url: The mail server (:mod:`openams.services.mail`); ``None``: the outbox table.
+        public_url: The portal's address for links sent by e-mail; ``None``: the address the
+            request came to.
 
     Raises:
         ValueError: ``kek`` is given and is neither 16 nor 32 bytes long.
@@ -95,6 +106,8 @@ class Settings:
     db_url: str = DEFAULT_DB_URL
     kek: bytes | None = field(default=None, repr=False)
     kek_source: str | None = None
+    smtp_url: str | None = field(default=None, repr=False)
+    public_url: str | None = None
 
     def __post_init__(self) -> None:
         if self.kek is not None and len(self.kek) not in KEK_SIZES:
@@ -141,7 +154,9 @@ def load_settings(
     """
     env: Mapping[str, str] = os.environ if environ is None else environ
     kek, kek_source = _load_kek(env, kek_file)
-    return Settings(db_url=_load_db_url(env, db), kek=kek, kek_source=kek_source)
+    return Settings(db_url=_load_db_url(env, db), kek=kek, kek_source=kek_source,
+                    smtp_url=env.get(ENV_SMTP_URL, "").strip() or None,
+                    public_url=env.get(ENV_PUBLIC_URL, "").strip() or None)  # fmt: skip
 
 
 def generate_kek_hex() -> str:

@@ -15,6 +15,7 @@
     │       ├── DecryptionError        the GCM tag does not verify        code "auth_failed"
     │       └── ReplayError            invocation counter did not grow    code "replay"
     ├── InputError                     a user's file or argument is wrong; ``source``, ``line``
+    ├── MailError                      an e-mail could not be handed to the mail server
     ├── UnknownMeter                   no meter registered for a system title or id
     └── ValidationFailed               a value failed validation
 
@@ -49,6 +50,7 @@ __all__ = [
     "InputError",
     "InputTooLarge",
     "LocalProtocolError",
+    "MailError",
     "MissingKeyError",
     "OpenAMSError",
     "RemoteProtocolError",
@@ -76,6 +78,15 @@ class InputError(OpenAMSError):
         if source is not None:
             where = f"{source}:{line}: " if line is not None else f"{source}: "
         super().__init__(f"{where}{message}")
+
+
+class MailError(OpenAMSError):
+    """An e-mail could not be sent: the mail server could not be reached or refused it.
+
+    The message names the server and the reason, never a password or a message's content.
+    """
+
+    code = "mail_failed"
 
 
 class UnknownMeter(OpenAMSError):

@@ -87,7 +87,7 @@ def _shot(page: Page, name: str) -> None:
 
 def test_a_customer_logs_in_and_sees_the_numbers_the_service_computes(portal, browser):
     base, url = portal
-    page = browser.new_page()
+    page = browser.new_page(locale="nb-NO")  # a browser that asks for Norwegian
     try:
         page.goto(f"{base}/")
         assert page.url == f"{base}/login"  # anonymous: the log-in page
@@ -126,7 +126,7 @@ def test_a_customer_logs_in_and_sees_the_numbers_the_service_computes(portal, br
 
 def test_a_wrong_password_is_told_and_an_operator_reaches_the_console(portal, browser):
     base, _ = portal
-    page = browser.new_page()
+    page = browser.new_page(locale="nb-NO")  # a browser that asks for Norwegian
     try:
         page.goto(f"{base}/login")
         page.fill("input[name=email]", "drift@example.no")
@@ -140,3 +140,51 @@ def test_a_wrong_password_is_told_and_an_operator_reaches_the_console(portal, br
         assert page.locator("h1").first.inner_text() != ""
     finally:
         page.close()
+
+
+def test_a_customer_switches_to_english_and_back_on_the_same_page(portal, browser):
+    base, url = portal
+    page = browser.new_page(locale="nb-NO")  # a browser that asks for Norwegian
+    try:
+        _log_in(page, base, "c1@example.no")
+        page.wait_for_selector(f"[data-mp='{OSLO_MP}']")
+        where = f"{base}/consumption?mp={OSLO_MP}&from=2026-01-05&to=2026-01-11&resolution=day"
+        page.goto(where)
+        assert page.locator("h1").first.inner_text() == "Forbruk"
+        page.click("header .languages a[hreflang=en]")
+        page.wait_for_selector("html[lang=en]")
+        assert page.url == where  # the same page, its query kept
+        assert page.locator("h1").first.inner_text() == "Consumption"
+        assert page.locator("header nav[aria-label=Menu] a[aria-current=page]").inner_text() == (
+            "Consumption")  # fmt: skip
+        assert page.locator("header button[type=submit]").inner_text() == "Log out"
+        page.wait_for_selector(".main-svg", timeout=15_000)
+        assert "Same period last year" in page.locator("#chart").inner_text()  # the legend
+        page.goto(f"{base}/")
+        page.wait_for_selector(f"[data-mp='{OSLO_MP}']")
+        store = open_store(url)
+        try:
+            seen = month_to_date(SqlSettlementStore(store), SqlPriceStore(store), OSLO_MP,
+                                 TARIFF, TAXES, now_s=NOW_S)  # fmt: skip
+        finally:
+            store.close()
+        assert seen is not None
+        card = page.locator(f"[data-mp='{OSLO_MP}']")
+        assert card.locator("h2").inner_text() == f"Metering point {OSLO_MP}"
+        assert card.locator("[data-field=cost]").inner_text() == (
+            f"NOK\u00a0{seen.settlement.total_nok:,.2f}")  # fmt: skip
+        _shot(page, "customer-overview-english")
+        page.goto(where)
+        page.click("header .languages a[hreflang=nb]")
+        page.wait_for_selector("html[lang=nb]")
+        assert page.url == where
+        assert page.locator("h1").first.inner_text() == "Forbruk"
+    finally:
+        page.close()
+    english = browser.new_page(locale="en-GB")  # a browser that asks for English
+    try:
+        english.goto(f"{base}/login")
+        assert english.locator("html").get_attribute("lang") == "en"
+        assert english.locator("h1").first.inner_text() == "Log in"
+    finally:
+        english.close()

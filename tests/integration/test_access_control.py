@@ -34,8 +34,10 @@ NOW_S = local_day_bounds(date(2026, 2, 3))[0] + 12 * 3600
 # What of customer C2 must never reach customer C1: the metering point, the name, the street
 THEIRS = (TROMSO_MP, "Kunde C2")
 # Open to anyone: the log-in page, static assets, the API's description (no data in it)
-# and the language switch (a cookie)
-PUBLIC = {"/login", "/static/plotly.min.js", "/openapi.json", "/language/{code}"}
+# and the language switch (a cookie); log-in by e-mailed link and confirming an address (the
+# token is the key)
+PUBLIC = {"/login", "/static/plotly.min.js", "/openapi.json", "/language/{code}",
+          "/login/link", "/login/link/{token}", "/contact/confirm/{token}"}  # fmt: skip
 
 
 @pytest.fixture(scope="module")

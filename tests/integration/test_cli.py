@@ -333,6 +333,26 @@ def test_the_demo_ends_by_serving_the_portal_until_interrupted(tmp_path):
             page = response.read().decode()
         assert "Denne måneden" in page  # logged in: the customer's month (the demo's January)
         assert "Målepunkt 70705" in page
+        # A log-in link asked for in another browser is e-mailed: the demo prints the e-mail.
+        other = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+        with other.open(address + "login/link", timeout=10) as response:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', response.read().decode()).group(1)
+        data = urllib.parse.urlencode({"email": customer[1], "csrf": csrf}).encode()
+        with other.open(address + "login/link", data=data, timeout=10) as response:
+            assert "sendt en innloggingslenke" in response.read().decode()
+        printed = []
+        while not (printed and printed[-1].startswith("---") and len(printed) > 1):
+            line = process.stdout.readline()
+            assert line, "".join(lines + printed)
+            if printed or line.startswith("--- e-mail to "):
+                printed.append(line)
+        assert printed[0].startswith(f"--- e-mail to {customer[1]}:")
+        link = re.search(r"(http://\S+/login/link/\S+)", "".join(printed)).group(1)
+        with other.open(link, timeout=10) as response:
+            csrf = re.search(r'name="csrf" value="([^"]+)"', response.read().decode()).group(1)
+        data = urllib.parse.urlencode({"csrf": csrf}).encode()
+        with other.open(link, data=data, timeout=10) as response:
+            assert "Denne måneden" in response.read().decode()  # logged in by the link
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(60) == 0

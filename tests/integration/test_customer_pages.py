@@ -212,6 +212,12 @@ def test_plotly_is_served_from_the_installed_package(portal):
     max_age = re.search(r"max-age=(\d+)", served.headers["cache-control"])
     assert max_age
     assert int(max_age.group(1)) >= 365 * 86_400
+    # Compressed for a browser that takes gzip (the client unpacks it: the same bytes above)
+    assert served.headers["content-encoding"] == "gzip"
+    assert int(served.headers["content-length"]) < len(shipped) // 3
+    plain = client.get("/static/plotly.min.js", headers={"Accept-Encoding": "identity"})
+    assert "content-encoding" not in plain.headers
+    assert plain.content == shipped
     client, _ = _as(portal, "c1@example.no")
     page = client.get("/consumption")
     sources = re.findall(r'<script[^>]* src="([^"]+)"', page.text)

@@ -3,11 +3,11 @@ price in NOK/kWh at the right day's exchange rate."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from openams.domain.prices import ExchangeRate, SpotPrice
-from openams.services.prices import hourly_prices_nok
+from openams.services.prices import hourly_prices_nok, import_prices, month_prices_nok
 from openams.services.vee import local_day_bounds
 from openams.store import open_store
 from openams.store.prices import SqlPriceStore
@@ -80,5 +80,62 @@ def test_a_daylight_saving_day_has_23_hours(store_url):
         hours = hourly_prices_nok(prices, "NO4", *local_day_bounds(day))
         assert len(hours) == 23
         assert all(h.nok_per_kwh is None and h.price_per_mwh == 10 for h in hours)
+    finally:
+        store.close()
+
+
+def _rate(day, rate):
+    """A Norges Bank CSV with the EUR/NOK rate of ``day``."""
+    header = ("FREQ;Frequency;BASE_CUR;Base Currency;QUOTE_CUR;Quote Currency;TENOR;Tenor;"
+              "DECIMALS;CALCULATED;UNIT_MULT;Unit Multiplier;COLLECTION;Collection Indicator;"
+              "TIME_PERIOD;OBS_VALUE")  # fmt: skip
+    row = ("B;Business;EUR;Euro;NOK;Norwegian krone;SP;Spot;4;false;0;Units;C;"
+           f"ECB concertation time 14:15 CET;{day.isoformat()};{rate}")  # fmt: skip
+    return f"{header}\n{row}\n".encode()
+
+
+def _nordpool(day, price):
+    """A Nord Pool CSV of NO1's hours of ``day`` at ``price`` EUR/MWh."""
+    start_s, end_s = local_day_bounds(day)
+    rows = [
+        f"{datetime.fromtimestamp(s, UTC):%Y-%m-%dT%H:%M:%SZ};"
+        f"{datetime.fromtimestamp(s + 3600, UTC):%Y-%m-%dT%H:%M:%SZ};{price}"
+        for s in range(start_s, end_s, 3600)
+    ]
+    return "\n".join(["delivery_start;delivery_end;NO1 (EUR)", *rows]).encode()
+
+
+def test_an_import_is_seen_on_the_next_call_here_and_by_another_process(store_url):
+    web, importer = open_store(store_url), open_store(store_url)  # as two processes do
+    try:
+        seen = SqlPriceStore(web)
+        day = local_day_bounds(FRI)
+        import_prices([("np.csv", _nordpool(FRI, "40")), ("nb.csv", _rate(FRI, "11"))], seen,
+                      now_s=1)  # fmt: skip
+        assert {h.nok_per_kwh for h in hourly_prices_nok(seen, "NO1", *day)} == {Decimal("0.44")}
+        month = month_prices_nok(seen, "NO1", FRI, FRI)
+        assert month_prices_nok(seen, "NO1", FRI, FRI) is month  # kept
+        # a corrected file, imported in the same second by the other process
+        import_prices([("np.csv", _nordpool(FRI, "50"))], SqlPriceStore(importer), now_s=1)
+        assert {h.nok_per_kwh for h in hourly_prices_nok(seen, "NO1", *day)} == {Decimal("0.55")}
+        assert month_prices_nok(seen, "NO1", FRI, FRI).spot[0] == Decimal("0.55")
+        # and a new rate, imported here
+        import_prices([("nb.csv", _rate(FRI, "10"))], seen, now_s=2)
+        assert {h.nok_per_kwh for h in hourly_prices_nok(seen, "NO1", *day)} == {Decimal("0.5")}
+    finally:
+        web.close()
+        importer.close()
+
+
+def test_the_version_rises_with_every_saving_and_only_then(store_url):
+    store = open_store(store_url)
+    try:
+        prices = SqlPriceStore(store)
+        start = prices.version()
+        prices.prices("NO1", 0, 2**40)
+        assert prices.version() == start
+        prices.save_prices(_day("NO1", FRI, 3600, "1"), "a", 1)
+        prices.save_rates([ExchangeRate(FRI, Decimal("11"))], "b", 1)
+        assert prices.version() == start + 2
     finally:
         store.close()

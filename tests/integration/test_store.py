@@ -40,7 +40,7 @@ def test_opening_again_migrates_nothing_and_keeps_rows(store_url):
             count = connection.execute(sa.text("SELECT count(*) FROM transformers")).scalar()
             version = connection.execute(sa.text("SELECT version_num FROM alembic_version"))
             assert count == 1
-            assert version.scalar() == "0009"
+            assert version.scalar() == "0010"
     finally:
         again.close()
 

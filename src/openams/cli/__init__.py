@@ -19,6 +19,7 @@ from .export import export_group
 from .ingest import ingest_command
 from .invoice import invoice_command
 from .meters import keys_group, meters_group
+from .outbox import outbox_command
 from .prices import prices_group
 from .quarantine import quarantine_group
 from .serve import serve_command
@@ -54,6 +55,7 @@ cli.add_command(settle_command)
 cli.add_command(supply_group)
 cli.add_command(invoice_command)
 cli.add_command(accounts_group)
+cli.add_command(outbox_command)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,6 +17,8 @@ from rich.table import Table
 from openams.config import Settings
 from openams.demo import DEMO_TARIFF, DemoResult, run_demo
 from openams.services.tariff_files import example_tariff
+from openams.store import open_store
+from openams.store.outbox import SqlOutboxStore
 from openams.web import create_app
 from openams.web.server import WebServer
 
@@ -76,6 +78,11 @@ def demo_command(out: str, meters: int, days: int, first: datetime, seed: int, w
         _serve(result, host, port)
 
 
+#: How often the served demo looks for new e-mail in the outbox. [s]
+_OUTBOX_EVERY_S = 1.0
+_OUTBOX_BATCH = 50
+
+
 def _serve(result: DemoResult, host: str, port: int) -> None:
     """Serve the portal on the demo's store, as on the morning after the last day."""
     app = create_app(Settings(db_url=result.db_url), tariff=example_tariff(DEMO_TARIFF),
@@ -89,12 +96,28 @@ def _serve(result: DemoResult, host: str, port: int) -> None:
         click.echo(f"\nportal at {address}/ (Ctrl-C to stop)")
         for role, (email, password) in result.logins.items():
             click.echo(f"  {role}: {email} / {password}")
-        stop.wait()
+        click.echo("  e-mail the portal sends (log-in links, confirmations) is printed here")
+        outbox = open_store(result.db_url)
+        try:
+            seen = max((m.message_id for m in SqlOutboxStore(outbox).messages(limit=1)), default=0)
+            while not stop.wait(_OUTBOX_EVERY_S):
+                seen = _print_new_mail(SqlOutboxStore(outbox), seen)
+        finally:
+            outbox.close()
     finally:
         server.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     click.echo("portal stopped")
+
+
+def _print_new_mail(outbox: SqlOutboxStore, seen: int) -> int:
+    """Print the messages written to the outbox after message ``seen``; the last one's number."""
+    new = [m for m in outbox.messages(limit=_OUTBOX_BATCH) if m.message_id > seen]
+    for sent in sorted(new, key=lambda m: m.message_id):
+        mail = sent.message
+        click.echo(f"\n--- e-mail to {mail.to}: {mail.subject}\n{mail.text.rstrip()}\n---")
+    return max((m.message_id for m in new), default=seen)
 
 
 def _step_order(item: tuple[str, int]) -> float:

@@ -41,6 +41,7 @@ __all__ = [
     "log_in",
     "log_out",
     "session_for",
+    "start_session",
 ]
 
 ROLES: Final = ("customer", "operator", "installer", "administrator")
@@ -188,10 +189,16 @@ def log_in(store: AccountStore, email: str, password: str, *, now_s: int) -> Ses
     store.set_login_state(found.account.account_id, 0, 0)
     if _HASHER.check_needs_rehash(found.password_hash):
         store.set_password_hash(found.account.account_id, _HASHER.hash(password))
+    return start_session(store, found.account, now_s=now_s)
+
+
+def start_session(store: AccountStore, account: Account, *, now_s: int) -> Session:
+    """Open a session for an account whose holder has proved who they are (a password, a
+    one-time link or an identity provider)."""
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     expires = now_s + SESSION_FOR_S
-    store.add_session(_token_hash(token), csrf, found.account.account_id, expires)
-    return Session(token, csrf, found.account, expires)
+    store.add_session(_token_hash(token), csrf, account.account_id, expires)
+    return Session(token, csrf, account, expires)
 
 
 def session_for(store: AccountStore, token: str | None, *, now_s: int) -> Session | None:
@@ -214,5 +221,6 @@ def log_out(store: AccountStore, token: str) -> None:
 
 
 def csrf_matches(session: Session, posted: str | None) -> bool:
-    """Whether a form's CSRF token is the session's (in constant time)."""
-    return posted is not None and secrets.compare_digest(session.csrf, posted)
+    """Whether a form's CSRF token is the session's (in constant time; any text may be
+    posted, so the two are compared as UTF-8 bytes)."""
+    return posted is not None and secrets.compare_digest(session.csrf.encode(), posted.encode())

@@ -3,9 +3,10 @@
 The console's pages (:mod:`openams.web.console`) show what these functions return:
 
 * :func:`dashboard`: meters heard from in the last 24 hours, pushes per minute over the last
-  hour, quarantined pushes by reason, Elhub completeness of yesterday and security events of
-  the last 24 hours by kind. Each figure is one aggregate over the store
-  (:class:`ConsoleStore`), so the page costs the same for ten meters as for a million.
+  hour, quarantined pushes by reason, Elhub completeness of yesterday, security events of
+  the last 24 hours by kind, and HAN port requests open and overdue. Each figure is one
+  aggregate over the store (:class:`ConsoleStore`), so the page costs the same for ten
+  meters as for a million.
 * :func:`search_points`: metering points by GSRN prefix, address, customer name or id, or
   meter id; case-insensitive, at most :data:`SEARCH_LIMIT` of them.
 * :func:`point_detail`: a metering point with its customer, meters, the values of the last
@@ -32,8 +33,9 @@ from typing import Final, Protocol
 from openams.domain.settlement_types import Settlement
 from openams.errors import InputError
 
-from .edits import EditStore, ValueEdit, edit_value
+from .edits import MAX_EDIT_WH, EditStore, ValueEdit, edit_value
 from .export import deadline_of
+from .han_requests import HanCounts, HanRequestStore, han_counts
 from .vee import OSLO, local_day_bounds
 
 __all__ = [
@@ -135,6 +137,8 @@ class Dashboard:
         quarantined_by_reason: Unresolved quarantined pushes per reason, most first.
         elhub: Yesterday's delivery to Elhub.
         security_by_kind: Security events of the last 24 hours per kind, most first.
+        han_open: HAN port requests not yet handled.
+        han_overdue: Of those, the ones past their deadline.
     """
 
     now_s: int
@@ -145,6 +149,8 @@ class Dashboard:
     quarantined_by_reason: tuple[tuple[str, int], ...]
     elhub: ElhubCompleteness
     security_by_kind: tuple[tuple[str, int], ...]
+    han_open: int = 0
+    han_overdue: int = 0
 
     @property
     def pushes_last_hour(self) -> int:
@@ -425,8 +431,9 @@ class ConsoleStore(Protocol):
         ...
 
 
-def dashboard(store: ConsoleStore, *, now_s: int) -> Dashboard:
-    """The dashboard's figures, now."""
+def dashboard(store: ConsoleStore, *, now_s: int, han: HanRequestStore | None = None) -> Dashboard:
+    """The dashboard's figures, now; with ``han``, the HAN port requests open and overdue."""
+    han_now = han_counts(han, now_s=now_s) if han is not None else HanCounts(0, 0)
     heard, total = store.meters_heard(now_s - HEARD_WINDOW_S)
     first_minute = now_s // 60 - PUSH_MINUTES  # the last 60 whole minutes
     counts = store.pushes_by_minute(first_minute, PUSH_MINUTES)
@@ -443,6 +450,8 @@ def dashboard(store: ConsoleStore, *, now_s: int) -> Dashboard:
         quarantined_by_reason=_most_first(store.quarantined_by_reason()),
         elhub=ElhubCompleteness(yesterday, expected, delivered, tuple(missing), deadline_s),
         security_by_kind=_most_first(store.security_by_kind(now_s - HEARD_WINDOW_S)),
+        han_open=han_now.open,
+        han_overdue=han_now.overdue,
     )
 
 
@@ -496,7 +505,8 @@ class EditRefused(InputError):
 
     Attributes:
         problem: Which check failed: ``start`` (not a local time), ``import`` or ``export``
-            (not a number of kWh to the Wh), ``negative``, ``reason`` (none given),
+            (not a number of kWh to the Wh), ``negative``, ``too_large`` (over
+            :data:`~openams.services.edits.MAX_EDIT_WH`), ``reason`` (none given),
             ``reason_too_long``, ``unknown`` (no such metering point or no meter),
             ``grid`` (not the start of an interval), ``future`` (not ended yet) or ``other``.
     """
@@ -542,6 +552,8 @@ def _parse_wh(text: str, field: str) -> int:
         raise EditRefused(f"{field}: {text[:40]} kWh is not a whole number of Wh", problem=field)
     if negative and wh:
         raise EditRefused("energy cannot be negative", problem="negative")
+    if wh > MAX_EDIT_WH:
+        raise EditRefused(f"{field}: at most {MAX_EDIT_WH} Wh", problem="too_large")
     return int(wh)
 
 

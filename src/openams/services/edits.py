@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
 from openams.errors import InputError
 
-__all__ = ["EditStore", "StoredEdit", "ValueEdit", "edit_value"]
+__all__ = ["MAX_EDIT_WH", "EditStore", "StoredEdit", "ValueEdit", "edit_value"]
+
+#: The most energy an edited interval may hold: far above any metering point's, far below
+#: what the store's 64-bit integers take. [Wh]
+MAX_EDIT_WH: Final = 10**12
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +84,7 @@ def edit_value(
 
     Raises:
         InputError: an unknown metering point, a start off the interval grid, a negative
-            value, an empty reason or a value of the future.
+            value or one over :data:`MAX_EDIT_WH`, an empty reason or a value of the future.
     """
     resolution_s = store.resolution_of(metering_point_id)
     if resolution_s is None:
@@ -94,6 +98,8 @@ def edit_value(
         raise InputError("an interval that has not ended yet cannot be edited")
     if import_wh < 0 or (export_wh is not None and export_wh < 0):
         raise InputError("energy cannot be negative")
+    if max(import_wh, export_wh or 0) > MAX_EDIT_WH:
+        raise InputError(f"an interval holds at most {MAX_EDIT_WH} Wh")
     if not reason.strip():
         raise InputError("an edit needs a reason")
     if not edited_by.strip():

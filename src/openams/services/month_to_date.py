@@ -26,12 +26,12 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from openams.domain.settlement import HourArrays, Supply, settle_hours
-from openams.domain.settlement_grid import hour_grid, month_prices
+from openams.domain.settlement_grid import hour_grid
 from openams.domain.settlement_types import Settlement
 from openams.domain.tariff import Tariff
 from openams.domain.taxes import TaxRules
 
-from .prices import HourPrice, PriceStore, hourly_prices_nok
+from .prices import HourPrice, PriceStore, hourly_prices_nok, month_prices_nok
 from .settlement import SettlementStore, supplies_in
 from .vee import OSLO, local_day_bounds
 
@@ -108,14 +108,16 @@ def month_to_date(
     if not supplies:
         return None
     supply: Supply = supplies[-1]
-    start_s = local_day_bounds(supply.first_day)[0]
+    today_start_s = local_day_bounds(today)[0]
     tomorrow_end_s = local_day_bounds(today + timedelta(days=1))[1]
-    hours = hourly_prices_nok(prices, point.area, start_s, tomorrow_end_s)
-    spot = {h.start_at_s: h.nok_per_kwh for h in hours if h.nok_per_kwh is not None}
+    hours = hourly_prices_nok(prices, point.area, today_start_s, tomorrow_end_s)
+    # the same object for every metering point of the area while the prices stand, so that
+    # what settlement works out per prices object is found again
+    spot = month_prices_nok(prices, point.area, supply.first_day, supply.last_day)
     grid = hour_grid(supply.first_day, supply.last_day)
     found = store.latest_arrays([metering_point_id], supply.first_day, supply.last_day)
     values = found.get(metering_point_id) or HourArrays.empty(grid.hours)
-    result = settle_hours(supply, values, month_prices(spot, grid), tariff, taxes)
+    result = settle_hours(supply, values, spot, tariff, taxes)
     period = tariff.period_on(today)
     steps = period.steps if period is not None else ()
     step = next((s for s in steps if s.label == result.capacity_step), None)

@@ -10,12 +10,15 @@ a corrected file replaces the prices it carries.
 price (the average of the four quarter-hours when the market traded quarter-hours) and the
 same in NOK/kWh at Norges Bank's EUR/NOK rate of that local day — or, on a day without a
 rate (weekends, holidays), the last rate published before it, at most
-:data:`RATE_STALE_DAYS` days old.
+:data:`RATE_STALE_DAYS` days old. A store may keep these in a :class:`PriceCache` (the SQL
+store does, one per open store): prices change only when they are imported, and the cache
+notices an import by the store's version number, whichever process imported.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -23,18 +26,22 @@ from decimal import Decimal
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from openams.domain.prices import ExchangeRate, SpotPrice, hourly_prices
+from openams.domain.prices import HOUR_S, ExchangeRate, SpotPrice, hourly_prices
+from openams.domain.settlement_grid import MonthPrices, hour_grid, month_prices
 from openams.errors import InputError
 
 from .price_files import parse_price_file
+from .vee import local_day_bounds
 
 __all__ = [
     "FileReport",
     "HourPrice",
+    "PriceCache",
     "PriceImportReport",
     "PriceStore",
     "hourly_prices_nok",
     "import_prices",
+    "month_prices_nok",
 ]
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -59,6 +66,16 @@ class PriceStore(Protocol):
 
     def rates(self, currency: str, first: date, last: date) -> list[ExchangeRate]:
         """The rates of ``first`` .. ``last``, by day."""
+        ...
+
+    def version(self) -> int:
+        """A number that every saving of prices or rates raises, by any process."""
+        ...
+
+    @property
+    def cache(self) -> PriceCache | None:
+        """Where this process keeps the hourly prices worked out from this store (``None``:
+        nowhere, every call reads the store)."""
         ...
 
 
@@ -127,7 +144,156 @@ class HourPrice:
 
 
 def hourly_prices_nok(store: PriceStore, zone: str, start_s: int, end_s: int) -> list[HourPrice]:
-    """The zone's hourly prices in ``[start_s, end_s)``, with NOK/kWh (see the module)."""
+    """The zone's hourly prices in ``[start_s, end_s)``, with NOK/kWh (see the module); kept
+    in and taken from the store's :class:`PriceCache` when it has one."""
+    cache = store.cache
+    if cache is None:
+        return _hourly_prices_nok(store, zone, start_s, end_s)
+    return cache.hourly_prices_nok(store, zone, start_s, end_s)
+
+
+def month_prices_nok(store: PriceStore, zone: str, first: date, last: date) -> MonthPrices:
+    """The zone's spot prices in NOK/kWh over the local days ``first`` .. ``last`` as
+    settlement takes them (:func:`openams.domain.settlement_grid.month_prices` of
+    :func:`hourly_prices_nok`). With the store's :class:`PriceCache`, the same object while
+    the prices stand, so that what settlement keeps per prices object is found again."""
+    cache = store.cache
+    if cache is None:
+        return _month_prices_nok(store, zone, first, last)
+    return cache.month_prices_nok(store, zone, first, last)
+
+
+class PriceCache:
+    """What :func:`hourly_prices_nok` and :func:`month_prices_nok` answer, kept while the
+    store's prices stand: hours per zone and local day, month prices per zone and days.
+
+    Each call first reads the store's :meth:`PriceStore.version` (one row); when it is newer
+    than the version of what is kept (prices or rates were imported, here or by another
+    process), everything kept is forgotten. The days asked for that are not kept are worked
+    out with one read of the store, from the first to the last of them. A day without
+    prices (tomorrow's, before they are published) is kept as empty until the next import.
+    At most ``max_days`` zone-days and ``max_months`` month prices are kept, the least
+    recently used forgotten first. Safe to share between threads.
+
+    Invariants:
+        * A call answers what the function without a cache answers from the store as it
+          was when the call began, or later.
+        * Periods not on whole hours are worked out each time, never kept.
+    """
+
+    def __init__(self, max_days: int = 2048, max_months: int = 256) -> None:
+        if max_days < 1 or max_months < 1:
+            raise ValueError("max_days and max_months are at least 1")
+        self.max_days, self.max_months = max_days, max_months
+        self._lock = threading.Lock()
+        self._version = -1
+        self._days: OrderedDict[tuple[str, date], tuple[HourPrice, ...]] = OrderedDict()
+        self._months: OrderedDict[tuple[str, date, date], MonthPrices] = OrderedDict()
+
+    def hourly_prices_nok(
+        self, store: PriceStore, zone: str, start_s: int, end_s: int
+    ) -> list[HourPrice]:
+        """:func:`hourly_prices_nok` of ``store``, from the days kept where it can."""
+        if start_s % HOUR_S or end_s % HOUR_S:
+            return _hourly_prices_nok(store, zone, start_s, end_s)
+        if end_s <= start_s:
+            return []
+        return self._hours(store, store.version(), zone, start_s, end_s)
+
+    def month_prices_nok(
+        self, store: PriceStore, zone: str, first: date, last: date
+    ) -> MonthPrices:
+        """:func:`month_prices_nok` of ``store``: the object kept, or a new one kept."""
+        version = store.version()
+        key = (zone, first, last)
+        with self._lock:
+            found = self._months.get(key) if self._current(version) else None
+            if found is not None:
+                self._months.move_to_end(key)
+        if found is not None:
+            return found
+        start_s, end_s = local_day_bounds(first)[0], local_day_bounds(last)[1]
+        hours = self._hours(store, version, zone, start_s, end_s)
+        made = _month_prices(hours, first, last)
+        with self._lock:
+            if version != self._version:
+                return made
+            found = self._months.setdefault(key, made)  # another thread's, if it was first
+            self._months.move_to_end(key)
+            while len(self._months) > self.max_months:
+                self._months.popitem(last=False)
+        return found
+
+    def clear(self) -> None:
+        """Forget everything kept."""
+        with self._lock:
+            self._days.clear()
+            self._months.clear()
+
+    def __len__(self) -> int:
+        """How many zone-days are kept."""
+        return len(self._days)
+
+    def _current(self, version: int) -> bool:
+        """Move on to ``version`` if it is newer; whether what is kept is of it (called
+        holding the lock)."""
+        if version > self._version:
+            self._days.clear()
+            self._months.clear()
+            self._version = version
+        return version == self._version
+
+    def _hours(
+        self, store: PriceStore, version: int, zone: str, start_s: int, end_s: int
+    ) -> list[HourPrice]:
+        first, last = _local_day(start_s), _local_day(end_s - 1)
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        found: dict[date, tuple[HourPrice, ...]] = {}
+        with self._lock:
+            if self._current(version):
+                for day in days:
+                    kept = self._days.get((zone, day))
+                    if kept is not None:
+                        self._days.move_to_end((zone, day))
+                        found[day] = kept
+        missing = [day for day in days if day not in found]
+        if missing:
+            worked = _by_day(store, zone, missing[0], missing[-1])
+            found.update(worked)
+            with self._lock:
+                if version == self._version:
+                    for day, hours in worked.items():
+                        self._days[(zone, day)] = hours
+                        self._days.move_to_end((zone, day))
+                    while len(self._days) > self.max_days:
+                        self._days.popitem(last=False)
+        return [h for day in days for h in found[day] if start_s <= h.start_at_s < end_s]
+
+
+def _by_day(
+    store: PriceStore, zone: str, first: date, last: date
+) -> dict[date, tuple[HourPrice, ...]]:
+    """The hours of ``first`` .. ``last`` by local day (every day there, maybe empty)."""
+    by_day: dict[date, list[HourPrice]] = {
+        first + timedelta(days=n): [] for n in range((last - first).days + 1)
+    }
+    start_s, end_s = local_day_bounds(first)[0], local_day_bounds(last)[1]
+    for hour in _hourly_prices_nok(store, zone, start_s, end_s):
+        by_day[_local_day(hour.start_at_s)].append(hour)
+    return {day: tuple(hours) for day, hours in by_day.items()}
+
+
+def _month_prices_nok(store: PriceStore, zone: str, first: date, last: date) -> MonthPrices:
+    start_s, end_s = local_day_bounds(first)[0], local_day_bounds(last)[1]
+    return _month_prices(_hourly_prices_nok(store, zone, start_s, end_s), first, last)
+
+
+def _month_prices(hours: Sequence[HourPrice], first: date, last: date) -> MonthPrices:
+    spot = {h.start_at_s: h.nok_per_kwh for h in hours if h.nok_per_kwh is not None}
+    return month_prices(spot, hour_grid(first, last))
+
+
+def _hourly_prices_nok(store: PriceStore, zone: str, start_s: int, end_s: int) -> list[HourPrice]:
     hours = hourly_prices(store.prices(zone, start_s, end_s))
     if not hours:
         return []

@@ -8,7 +8,7 @@ values of a new month are written.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,14 @@ from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from openams.errors import InputError
 
-__all__ = ["Store", "StoreError", "ensure_month_partitions", "fetch_rows", "open_store"]
+__all__ = [
+    "Store",
+    "StoreError",
+    "ensure_month_partitions",
+    "fetch_rows",
+    "fetch_rows_in",
+    "open_store",
+]
 
 _MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -34,10 +41,19 @@ class StoreError(InputError):
 
 @dataclass(slots=True)
 class Store:
-    """An open store: its engine and dialect."""
+    """An open store: its engine and dialect.
+
+    Attributes:
+        engine: The SQLAlchemy engine (a pool of connections).
+        url: The URL it was opened with.
+        memo: What this process has worked out from the store's data and keeps while the
+            store is open, by name (each holder checks itself that it is still current;
+            see :class:`openams.services.prices.PriceCache`).
+    """
 
     engine: Engine
     url: str
+    memo: dict[str, Any] = field(default_factory=dict)
 
     @property
     def dialect(self) -> str:
@@ -45,8 +61,9 @@ class Store:
         return self.engine.dialect.name
 
     def close(self) -> None:
-        """Release the connections."""
+        """Release the connections and forget what was kept from the data."""
         self.engine.dispose()
+        self.memo.clear()
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -153,19 +170,21 @@ def ensure_month_partitions(connection: Connection, first: date, last: date) -> 
 
 def fetch_rows(store: Store, query: Select[Any]) -> list[tuple[Any, ...]]:
     """All rows of a query straight from the driver's cursor: plain tuples, none of the
-    result machinery (for the reads that fetch a day of every metering point)."""
-    compiled = query.compile(store.engine, compile_kwargs={"render_postcompile": True})
+    result machinery (for the reads that fetch a day of every metering point, and the
+    portal's reads of a month of values)."""
     with store.engine.connect() as connection:
-        raw = connection.connection.dbapi_connection
-        if raw is None:  # pragma: no cover - an open connection has one
-            raise StoreError("the database connection is closed")
-        cursor = raw.cursor()
-        try:
-            params = compiled.params
-            if store.dialect == "sqlite":
-                cursor.execute(str(compiled), [params[k] for k in compiled.positiontup or ()])
-            else:
-                cursor.execute(str(compiled), params)
-            return list(cursor.fetchall())
-        finally:
-            cursor.close()
+        return fetch_rows_in(connection, query)
+
+
+def fetch_rows_in(
+    connection: Connection, query: Select[Any], params: dict[str, Any] | None = None
+) -> list[tuple[Any, ...]]:
+    """:func:`fetch_rows` on an open connection (in its transaction), with the values of
+    the query's bound parameters, if any. The statement goes through SQLAlchemy's cache of
+    compiled statements (a query of the same shape is compiled once); the rows come from the
+    driver's cursor as they are, without result processing."""
+    result = connection.execute(query, params or {})
+    try:
+        return list(result.cursor.fetchall())
+    finally:
+        result.close()

@@ -34,6 +34,7 @@ __all__ = [
     "accounts",
     "customers",
     "daily_usage",
+    "data_versions",
     "elhub_deliveries",
     "events",
     "exchange_rates",
@@ -104,6 +105,7 @@ metering_points = Table(
     Column("phases", SmallInteger, nullable=False),
     Column("grid_type", String(2), nullable=False),
     Index(None, "transformer_id"),
+    Index(None, "customer_id"),
 )
 
 meters = Table(
@@ -271,6 +273,16 @@ exchange_rates = Table(
     PrimaryKeyConstraint("day", "currency"),
 )
 
+# A number per kind of data ("prices": spot prices and exchange rates) that every change of
+# it raises, so a process keeping what it worked out from the data can tell whether that is
+# still current (services/prices.py, PriceCache).
+data_versions = Table(
+    "data_versions",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("version", BigInteger, nullable=False),
+)
+
 # Who is billed for a metering point from which day: a move in or out mid-month starts or
 # ends a supply; a metering point without rows is supplied to its customer all along.
 supply_periods = Table(
@@ -373,4 +385,76 @@ api_tokens = Table(
     _epoch("created_at_s", nullable=False),
     _epoch("expires_at_s", nullable=False),
     _epoch("revoked_at_s", nullable=True),
+)
+
+# Customers' requests to open their meter's HAN port (services/han_requests.py). At most one
+# open request per metering point: a partial unique index (migration 0008).
+han_requests = Table(
+    "han_requests",
+    metadata,
+    Column("request_id", Integer, primary_key=True, autoincrement=True),
+    Column("metering_point_id", ForeignKey("metering_points.metering_point_id"), nullable=False),
+    Column("customer_id", String(64), nullable=False),  # who asked
+    _epoch("requested_at_s", nullable=False),
+    Column("deadline_day", String(10), nullable=False),  # ISO, local: the last day to open it
+    Column("status", String(16), nullable=False),  # requested, opened, refused
+    _epoch("closed_at_s", nullable=True),
+    Column("closed_by", String(254), nullable=True),  # the operator's e-mail
+    Column("reason", Text, nullable=False),
+    Index(None, "metering_point_id"),
+    Index(None, "status", "deadline_day"),
+)
+Index("uq_han_requests_open_metering_point_id", han_requests.c.metering_point_id, unique=True,
+      sqlite_where=han_requests.c.status == "requested",
+      postgresql_where=han_requests.c.status == "requested")  # fmt: skip
+
+# E-mail written instead of sent, when no mail server is configured (services/mail.py).
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("message_id", Integer, primary_key=True, autoincrement=True),
+    _epoch("created_at_s", nullable=False),
+    Column("to_address", String(254), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body_text", Text, nullable=False),
+    Column("body_html", Text, nullable=True),
+)
+
+# Changes of a customer's e-mail address waiting for their link (services/contact.py): only
+# the SHA-256 of the link's token; the address is the customer's once the link is opened.
+email_confirmations = Table(
+    "email_confirmations",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("customer_id", String(64), nullable=False),
+    Column("email", String(254), nullable=False),
+    _epoch("created_at_s", nullable=False),
+    _epoch("expires_at_s", nullable=False),
+    _epoch("used_at_s", nullable=True),
+    Index(None, "customer_id"),
+)
+
+# One-time log-in links (services/login_links.py): only the SHA-256 of the token.
+login_links = Table(
+    "login_links",
+    metadata,
+    Column("token_hash", String(64), primary_key=True),
+    Column("account_id", ForeignKey("accounts.account_id"), nullable=False),
+    _epoch("created_at_s", nullable=False),
+    _epoch("expires_at_s", nullable=False),
+    _epoch("used_at_s", nullable=True),
+    Index(None, "account_id", "created_at_s"),
+)
+
+# Identities from an identity provider linked to accounts (services/identity.py): a keyed
+# hash (HMAC-SHA256 under the site's key) of the national identity number, never the number.
+identity_links = Table(
+    "identity_links",
+    metadata,
+    Column("kind", String(16), nullable=False),  # pid
+    Column("identity_hash", String(64), nullable=False),
+    Column("account_id", ForeignKey("accounts.account_id"), nullable=False),
+    _epoch("created_at_s", nullable=False),
+    PrimaryKeyConstraint("kind", "identity_hash"),
+    Index(None, "account_id"),
 )

@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
 from openams.domain.settlement import HourArrays
 from openams.domain.settlement_types import DayUse, Line, PeakHour, Settlement
@@ -31,6 +31,27 @@ from .usage import month_arrays, refresh_daily_usage, values_arrays
 __all__ = ["BilledRun", "SqlSettlementStore", "settlement_from_json", "settlement_to_json"]
 
 _QUARTERS_PER_HOUR = 4
+
+# The reads of every portal page, built once (a statement built anew costs more than the
+# lookup it makes).
+_MP = metering_points.c
+_POINTS = select(
+    _MP.metering_point_id, _MP.customer_id, _MP.customer_type, _MP.postcode, _MP.municipality,
+    _MP.area,
+).order_by(_MP.metering_point_id)  # fmt: skip
+_POINT = _POINTS.where(_MP.metering_point_id == bindparam("metering_point_id"))
+_POINTS_OF_CUSTOMER = (
+    select(_MP.metering_point_id)
+    .where(_MP.customer_id == bindparam("customer_id"))
+    .order_by(_MP.metering_point_id)
+)
+_SP = supply_periods.c
+_SUPPLY_PERIODS = select(_SP.metering_point_id, _SP.from_day, _SP.to_day, _SP.customer_id,
+                         _SP.norgespris).where(
+    _SP.metering_point_id.in_(bindparam("ids", expanding=True)),
+    _SP.from_day <= bindparam("last"),
+    (_SP.to_day.is_(None)) | (_SP.to_day >= bindparam("first")),
+)  # fmt: skip
 
 
 def settlement_to_json(s: Settlement) -> str:
@@ -128,33 +149,20 @@ class SqlSettlementStore:
 
     def metering_points(self, metering_point_id: str | None) -> list[MeteringPointInfo]:
         """All metering points (or the one), in id order."""
-        c = metering_points.c
-        query = select(
-            c.metering_point_id, c.customer_id, c.customer_type, c.postcode, c.municipality, c.area
-        ).order_by(c.metering_point_id)
-        if metering_point_id is not None:
-            query = query.where(c.metering_point_id == metering_point_id)
+        query, params = (_POINTS, {}) if metering_point_id is None else (
+            _POINT, {"metering_point_id": metering_point_id})  # fmt: skip
         with self.store.engine.connect() as connection:
-            return [MeteringPointInfo(*row) for row in connection.execute(query)]
+            return [MeteringPointInfo(*row) for row in connection.execute(query, params)]
 
     def points_of_customer(self, customer_id: str | None) -> list[str]:
         """The metering points supplied to a customer now, in id order."""
-        c = metering_points.c
-        query = select(c.metering_point_id).where(c.customer_id == customer_id)
-        query = query.order_by(c.metering_point_id)
         with self.store.engine.connect() as connection:
-            return [row[0] for row in connection.execute(query)]
+            found = connection.execute(_POINTS_OF_CUSTOMER, {"customer_id": customer_id})
+            return [row[0] for row in found]
 
     def supply_periods(self, ids: Sequence[str], first: date, last: date) -> list[SupplyPeriod]:
         """Supply periods of the metering points overlapping ``first`` .. ``last``."""
-        c = supply_periods.c
-        query = select(
-            c.metering_point_id, c.from_day, c.to_day, c.customer_id, c.norgespris
-        ).where(
-            c.metering_point_id.in_(list(ids)),
-            c.from_day <= last.isoformat(),
-            (c.to_day.is_(None)) | (c.to_day >= first.isoformat()),
-        )
+        params = {"ids": list(ids), "first": first.isoformat(), "last": last.isoformat()}
         with self.store.engine.connect() as connection:
             return [
                 SupplyPeriod(
@@ -164,7 +172,9 @@ class SqlSettlementStore:
                     customer,
                     bool(norgespris),
                 )
-                for mp, start, end, customer, norgespris in connection.execute(query)
+                for mp, start, end, customer, norgespris in connection.execute(
+                    _SUPPLY_PERIODS, params
+                )
             ]
 
     def save_supply(self, period: SupplyPeriod) -> None:

@@ -26,14 +26,15 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 
 import numpy as np
-from sqlalchemy import Connection, delete, select
+from sqlalchemy import Connection, bindparam, delete, select
 
+from openams.domain.estate import PUSH_INTERVALS_S
 from openams.domain.settlement import HourArrays
 from openams.domain.settlement_grid import OSLO, HourGrid, hour_grid
 from openams.services.settlement import ESTIMATED_STATUSES, USABLE_STATUSES
 
 from .bulk import bulk_write
-from .engine import Store, fetch_rows
+from .engine import Store, fetch_rows, fetch_rows_in
 from .schema import daily_usage, interval_values
 
 __all__ = ["days_of", "local_day", "month_arrays", "refresh_daily_usage", "values_arrays"]
@@ -42,6 +43,16 @@ _CHUNK = 500
 _COLUMNS = ("metering_point_id", "day", "import_wh", "export_wh", "estimated", "updated_at_s")
 _CONFLICT = "ON CONFLICT (metering_point_id, day) DO UPDATE SET " + ", ".join(
     f"{c} = excluded.{c}" for c in _COLUMNS[2:]
+)
+_V = interval_values.c
+# Built once (the portal's month view reads with it on every request).
+_VALUES = select(
+    _V.metering_point_id, _V.resolution_s, _V.start_at_s, _V.import_wh, _V.export_wh, _V.status
+).where(
+    _V.metering_point_id.in_(bindparam("ids", expanding=True)),
+    _V.resolution_s.in_(PUSH_INTERVALS_S),  # so that the primary key finds the period itself
+    _V.start_at_s >= bindparam("start_s"),
+    _V.start_at_s < bindparam("end_s"),
 )
 
 
@@ -95,11 +106,8 @@ def values_arrays(
 def _from_values(
     connection: Connection, ids: Sequence[str], grid: HourGrid
 ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    c = interval_values.c
     end_s = grid.start_s + 3600 * grid.hours
-    query = select(
-        c.metering_point_id, c.resolution_s, c.start_at_s, c.import_wh, c.export_wh, c.status
-    ).where(c.metering_point_id.in_(list(ids)), c.start_at_s >= grid.start_s, c.start_at_s < end_s)
+    params = {"ids": list(ids), "start_s": grid.start_s, "end_s": end_s}
     out: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
     quarters: dict[tuple[str, int], list[tuple[int | None, int | None, str]]] = defaultdict(list)
 
@@ -113,11 +121,15 @@ def _from_values(
             )
         return found
 
-    for mp, resolution, at_s, import_wh, export_wh, status in connection.execute(query):
+    seen = None  # the metering point of the last row: its arrays are at hand
+    rows = fetch_rows_in(connection, _VALUES, params)
+    for mp, resolution, at_s, import_wh, export_wh, status in rows:
         if resolution != 3600:
             quarters[(mp, at_s - at_s % 3600)].append((import_wh, export_wh, status))
             continue
-        imp, exp, est = arrays(mp)
+        if mp != seen:
+            imp, exp, est = arrays(mp)
+            seen = mp
         if status in USABLE_STATUSES and import_wh is not None:
             n = (at_s - grid.start_s) // 3600
             imp[n], exp[n], est[n] = import_wh, export_wh or 0, status in ESTIMATED_STATUSES

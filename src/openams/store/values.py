@@ -6,17 +6,33 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
+from openams.domain.estate import PUSH_INTERVALS_S
 from openams.services.edits import StoredEdit, ValueEdit
 from openams.services.values import StoredValue
 
-from .engine import Store, ensure_month_partitions
+from .engine import Store, ensure_month_partitions, fetch_rows_in
 from .schema import interval_values, meters, value_edits
 from .usage import local_day, refresh_daily_usage
 
 __all__ = ["SqlEditStore", "SqlValueStore"]
+
+_V = interval_values.c
+# Built once: the values API reads with it on every request.
+_VALUES = (
+    select(_V.start_at_s, _V.resolution_s, _V.import_wh, _V.export_wh, _V.status)
+    .where(
+        _V.metering_point_id == bindparam("metering_point_id"),
+        # every resolution there is, so that the primary key finds the period itself
+        # instead of reading all of the metering point's values
+        _V.resolution_s.in_(PUSH_INTERVALS_S),
+        _V.start_at_s >= bindparam("start_s"),
+        _V.start_at_s < bindparam("end_s"),
+    )
+    .order_by(_V.start_at_s, _V.resolution_s)
+)
 
 
 class SqlValueStore:
@@ -27,18 +43,9 @@ class SqlValueStore:
 
     def values(self, metering_point_id: str, start_s: int, end_s: int) -> list[StoredValue]:
         """Stored values of the metering point starting in ``[start_s, end_s)``."""
-        c = interval_values.c
-        query = (
-            select(c.start_at_s, c.resolution_s, c.import_wh, c.export_wh, c.status)
-            .where(
-                c.metering_point_id == metering_point_id,
-                c.start_at_s >= start_s,
-                c.start_at_s < end_s,
-            )
-            .order_by(c.start_at_s)
-        )
+        params = {"metering_point_id": metering_point_id, "start_s": start_s, "end_s": end_s}
         with self.store.engine.connect() as connection:
-            return [StoredValue(*row) for row in connection.execute(query)]
+            return [StoredValue(*row) for row in fetch_rows_in(connection, _VALUES, params)]
 
 
 class SqlEditStore:

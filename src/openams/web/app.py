@@ -24,17 +24,18 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException
 
 from openams.config import Settings
 from openams.domain.tariff import Tariff
 from openams.domain.taxes import TaxRules
+from openams.services.mail import Mailer
 from openams.services.tariff_files import default_taxes
 from openams.store import open_store
 
-from . import api, console, console_settlements, customer, grants, login
+from . import api, console, console_settlements, contact, customer, grants, han, login
 from .context import SESSION_COOKIE, Web
 from .i18n import LANG_COOKIE, LANGUAGES, LanguageMiddleware
 from .login import LOGINS_PER_MINUTE
@@ -61,6 +62,7 @@ def create_app(
     tariff: Tariff,
     taxes: TaxRules | None = None,
     clock: Callable[[], float] = time.time,
+    mailer: Mailer | None = None,
 ) -> FastAPI:
     """The portal and console over the store of ``settings``.
 
@@ -69,6 +71,7 @@ def create_app(
         tariff: The grid company's tariff (for costs and the capacity step).
         taxes: The state's rules (default: those shipped with OpenAMS).
         clock: Now, in epoch seconds (tests move it).
+        mailer: Sends e-mail (default: the mail server of ``settings``, else the outbox).
     """
     web = Web(tariff, taxes if taxes is not None else default_taxes(), clock)
 
@@ -87,17 +90,22 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        dependencies=[Depends(api.refuse_control_characters)],
     )
 
     @app.exception_handler(HTTPException)
-    async def http_error(_request: Request, exc: HTTPException) -> Response:
+    async def http_error(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 303 and exc.headers:
             return web.redirect(exc.headers["location"])
+        if request.url.path.startswith("/api/"):
+            return api.http_error(exc.status_code)
         message = _MESSAGES.get(exc.status_code, "Noe gikk galt.")
         return web.page("error.html.j2", exc.status_code, message=message)
 
     @app.exception_handler(Exception)
-    async def unexpected(_request: Request, _exc: Exception) -> Response:
+    async def unexpected(request: Request, _exc: Exception) -> Response:
+        if request.url.path.startswith("/api/"):
+            return api.http_error(500)
         return web.page("error.html.j2", 500, message="Noe gikk galt. Prøv igjen senere.")
 
     app.add_middleware(LanguageMiddleware)
@@ -122,5 +130,7 @@ def create_app(
     console.add_routes(app, web)
     console_settlements.add_routes(app, web)
     grants.add_routes(app, web)
+    han.add_routes(app, web)
+    contact.add_routes(app, web, settings, mailer)
     api.add_routes(app, web)
     return app

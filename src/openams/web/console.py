@@ -36,10 +36,12 @@ from openams.services.console import (
 from openams.services.vee import OSLO
 from openams.store.audit import SqlAuditStore
 from openams.store.console import SqlConsoleStore
+from openams.store.han_requests import SqlHanRequestStore
 from openams.store.settlement import SqlSettlementStore
 from openams.store.values import SqlEditStore
 
 from .context import Web
+from .i18n import DEFAULT, gettext_for
 
 __all__ = ["ADMINISTRATORS", "EDITORS", "STAFF", "STATUS_NAMES", "add_routes"]
 
@@ -54,6 +56,7 @@ _GSRN = re.compile(r"[0-9]{18}")
 _MAX_CUSTOMER_ID = 64
 _AUDIT_ROWS = 200
 _AUDIT_FILTER = "Målepunkt-ID er 18 siffer; kunde-ID høyst 64 tegn."
+_QUERY_TOO_LONG = "Et søk kan være høyst %(n)s tegn."
 
 #: Elhub's names of the value statuses.
 STATUS_NAMES: Final = {
@@ -70,8 +73,9 @@ _EDIT_MESSAGES: Final = {
     "import": "Uttak må være et tall i kWh med høyst tre desimaler.",
     "export": "Innmating må være et tall i kWh med høyst tre desimaler, eller stå tomt.",
     "negative": "Energi kan ikke være negativ.",
+    "too_large": "Verdien er urimelig stor for én måleperiode.",
     "reason": "En endring må ha en begrunnelse. Ingenting er endret.",
-    "reason_too_long": f"Begrunnelsen kan være høyst {MAX_REASON} tegn.",
+    "reason_too_long": "Begrunnelsen kan være høyst %(n)s tegn.",
     "grid": "Starttidspunktet må være starten på en måleperiode (hel time eller kvarter).",
     "future": "En måleperiode som ikke er over ennå, kan ikke endres.",
     "unknown": "Målepunktet har ingen måler, og verdiene kan ikke endres.",
@@ -93,14 +97,22 @@ def _metering_point(metering_point_id: str) -> str:
 
 def add_routes(app: FastAPI, web: Web) -> None:
     """Register the console's pages."""
-    for env in web.envs.values():
+    for language, env in web.envs.items():
+        text = gettext_for(language)
         env.filters["when"] = _local_time
         env.globals["status_names"] = STATUS_NAMES
+        # a value status by its name in the language of the page
+        env.filters["status"] = lambda code, text=text: text(STATUS_NAMES.get(code, code))
+        # a decimal figure: 0,1 in bokmål, 0.1 in English
+        env.filters["decimal"] = (
+            str if language != DEFAULT else (lambda value: str(value).replace(".", ","))
+        )
 
     @app.get("/console", response_class=HTMLResponse, include_in_schema=False)
     def console(request: Request) -> Response:
         session = web.require(request, *STAFF)
-        board = dashboard(SqlConsoleStore(web.store), now_s=web.now_s())
+        board = dashboard(SqlConsoleStore(web.store), now_s=web.now_s(),
+                          han=SqlHanRequestStore(web.store))  # fmt: skip
         return web.page("console.html.j2", session=session, board=board)
 
     @app.get("/console/search", response_class=HTMLResponse, include_in_schema=False)
@@ -109,7 +121,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
         try:
             result = search_points(SqlConsoleStore(web.store), q)
         except InputError:
-            message = f"Et søk kan være høyst {MAX_QUERY} tegn."
+            message = web.text(_QUERY_TOO_LONG, n=MAX_QUERY)
             return web.page("console_search.html.j2", 400, session=session, q=q[:MAX_QUERY],
                             result=None, message=message)  # fmt: skip
         if result.query.text:  # the results name customers
@@ -156,7 +168,8 @@ def add_routes(app: FastAPI, web: Web) -> None:
                 edited_by=session.account.email, now_s=web.now_s(),
             )  # fmt: skip
         except EditRefused as exc:
-            message = _EDIT_MESSAGES.get(exc.problem, _EDIT_MESSAGES["other"])
+            message = web.text(_EDIT_MESSAGES.get(exc.problem, _EDIT_MESSAGES["other"]),
+                               n=MAX_REASON)  # fmt: skip
             form = {"start": start, "import_kwh": import_kwh, "export_kwh": export_kwh,
                     "reason": reason[:MAX_REASON]}  # fmt: skip
             return web.page("console_edit.html.j2", 400, session=session,

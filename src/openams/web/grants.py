@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Form, Request
+from fastapi import FastAPI, Form, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from openams.errors import InputError
@@ -12,6 +12,26 @@ from openams.store.api_tokens import SqlTokenStore
 from .context import Web
 
 __all__ = ["add_routes"]
+
+#: The largest token number the store keeps (a 32-bit integer column).
+_MAX_TOKEN_ID = 2**31 - 1
+
+#: What the page says when a grant is refused, by how the service's reason begins
+#: (bokmål; the page translates it, with the longest lifetime as ``days``).
+_REFUSALS = (
+    (
+        "a label",
+        "Skriv hvem som får tilgang: 1 til 80 bokstaver, sifre, mellomrom eller . , & ( ) ' -",
+    ),
+    ("scopes", "Kryss av for minst én av tilgangene."),
+    ("a token lives", "En tilgang kan gjelde i 1 til %(days)s dager."),
+)
+_REFUSED = "Tilgangen ble ikke gitt. Sjekk feltene og prøv igjen."
+
+
+def _refusal(reason: str) -> str:
+    """The page's message for the service's ``reason`` (never the reason itself)."""
+    return next((text for start, text in _REFUSALS if reason.startswith(start)), _REFUSED)
 
 
 def add_routes(app: FastAPI, web: Web) -> None:
@@ -23,7 +43,7 @@ def add_routes(app: FastAPI, web: Web) -> None:
         grants = SqlTokenStore(web.store).tokens_of(session.account.account_id)
         return web.page("access.html.j2", status, session=session, grants=grants, made=made,
                         message=message, scopes=SCOPES, max_days=MAX_DAYS,
-                        now_s=web.now_s())  # fmt: skip
+                        now_s=web.now_s(), nav="access")  # fmt: skip
 
     @app.get("/access", response_class=HTMLResponse, include_in_schema=False)
     def access(request: Request) -> Response:
@@ -41,16 +61,20 @@ def add_routes(app: FastAPI, web: Web) -> None:
         web.check_csrf(session, csrf)
         try:
             if not days.isdigit():
-                raise InputError("the lifetime is a whole number of days")
+                raise InputError(f"a token lives 1 to {MAX_DAYS} days, a whole number")
             token, _ = grant_token(SqlTokenStore(web.store), session.account, label,
                                    set(scope[:10]), int(days), now_s=web.now_s())  # fmt: skip
         except InputError as exc:
-            return show(request, message=str(exc), status=400)
+            message = web.text(_refusal(str(exc)), days=MAX_DAYS)
+            return show(request, message=message, status=400)
         return show(request, made=token)
 
     @app.post("/access/{token_id}/revoke", include_in_schema=False)
-    def revoke(request: Request, token_id: int, csrf: str = Form(default="", max_length=128)
-               ) -> Response:  # fmt: skip
+    def revoke(
+        request: Request,
+        token_id: int = Path(ge=1, le=_MAX_TOKEN_ID),
+        csrf: str = Form(default="", max_length=128),
+    ) -> Response:
         session = web.require(request, "customer")
         web.check_csrf(session, csrf)
         revoke_token(SqlTokenStore(web.store), session.account, token_id, now_s=web.now_s())

@@ -85,17 +85,28 @@ def gettext_for(language: str) -> Callable[..., str]:
 
 
 def language_of(cookie: str | None, accept_language: str | None) -> str:
-    """The language to answer in: the cookie's, else the browser's first we speak."""
+    """The language to answer in: the cookie's, else the one we speak that the browser
+    prefers most (its ``q`` weight; the earlier of equal weights; ``q=0`` is "not this")."""
     if cookie is not None and cookie in LANGUAGES:
         return cookie
-    for part in (accept_language or "")[:512].split(","):
-        tag = part.split(";")[0].strip().lower()
-        primary = tag.split("-")[0]
-        if primary in _NORWEGIAN:
-            return "nb"
-        if primary in LANGUAGES:
-            return primary
-    return DEFAULT
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate((accept_language or "")[:512].split(",")):
+        tag, *parameters = part.split(";")
+        primary = tag.strip().lower().split("-")[0]
+        language = "nb" if primary in _NORWEGIAN else primary
+        if language not in LANGUAGES:
+            continue
+        weight = 1.0
+        for parameter in parameters:
+            name, _, value = parameter.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    weight = min(float(value), 1.0)
+                except ValueError:
+                    weight = 0.0
+        if weight > 0:  # also false for nan
+            ranked.append((-weight, index, language))
+    return min(ranked)[2] if ranked else DEFAULT
 
 
 class LanguageMiddleware:

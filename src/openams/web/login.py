@@ -18,6 +18,13 @@ __all__ = ["LOGINS_PER_MINUTE", "add_routes"]
 _LOGIN_CSRF_COOKIE = "openams_login_csrf"
 #: Log-in attempts a client address may make in a minute.
 LOGINS_PER_MINUTE = 20
+#: What the log-in page says when a log-in is refused (bokmål; the page translates it).
+_REFUSALS = {
+    "expired": "Skjemaet var utløpt. Prøv igjen.",
+    "flood": "For mange forsøk. Vent et minutt.",
+    "locked": "Kontoen er låst en stund.",
+    "wrong": "Feil e-post eller passord.",
+}
 
 
 class _Attempts:
@@ -58,17 +65,16 @@ def add_routes(app: FastAPI, web: Web) -> None:
         csrf: str = Form(default="", max_length=128),
     ) -> Response:
         expected = request.cookies.get(_LOGIN_CSRF_COOKIE)
-        if not expected or not secrets.compare_digest(expected, csrf):
-            return login_page("Skjemaet var utløpt. Prøv igjen.", 403)
+        if not expected or not secrets.compare_digest(expected.encode(), csrf.encode()):
+            return login_page(_REFUSALS["expired"], 403)
         client = request.client.host if request.client else "unknown"
         if not attempts.allow(client, web.clock()):
-            return login_page("For mange forsøk. Vent et minutt.", 429)
+            return login_page(_REFUSALS["flood"], 429)
         try:
             session = log_in(SqlAccountStore(web.store), email, password, now_s=web.now_s())
         except LoginRefused as exc:
             locked = "locked" in str(exc)
-            message = "Kontoen er låst en stund." if locked else "Feil e-post eller passord."
-            return login_page(message, 401)
+            return login_page(_REFUSALS["locked" if locked else "wrong"], 401)
         response = web.redirect("/")
         response.set_cookie(
             SESSION_COOKIE, session.token, httponly=True, samesite="strict",
