@@ -163,7 +163,7 @@ def test_ams_serve_serves_the_portal_beside_the_headend(tmp_path):
     env = {**os.environ, "OPENAMS_KEK": "00" * 32}
     process = subprocess.Popen(
         [sys.executable, "-c", "import sys; from openams.cli import main; sys.exit(main())",
-         "serve", "--db", url, "--tcp", "127.0.0.1:0", "--web", "127.0.0.1:0",
+         "serve", "--db", url, "--tcp", "127.0.0.1:0", "--host", "127.0.0.2", "--port", "0",
          "--tariff", tariff, "--vee-every", "0"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip
@@ -176,7 +176,7 @@ def test_ams_serve_serves_the_portal_beside_the_headend(tmp_path):
                 address = line.split()[-1]
                 break
         assert address is not None
-        assert address.startswith("http://127.0.0.1:")
+        assert address.startswith("http://127.0.0.2:")  # --host and --port over --web's
         with urllib.request.urlopen(address + "login", timeout=10) as response:  # noqa: S310
             assert response.status == 200
             assert 'name="password"' in response.read().decode()
@@ -185,3 +185,16 @@ def test_ams_serve_serves_the_portal_beside_the_headend(tmp_path):
         assert process.wait(30) == 0
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_ams_serve_refuses_a_portal_address_with_the_portal_off(tmp_path):
+    url = f"sqlite:///{tmp_path / 'openams.db'}"
+    answer = subprocess.run(
+        [sys.executable, "-c", "import sys; from openams.cli import main; sys.exit(main())",
+         "serve", "--db", url, "--web", "off", "--port", "8080"],
+        capture_output=True, text=True, env={**os.environ, "OPENAMS_KEK": "00" * 32},
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert answer.returncode == 2
+    assert "--web is off" in answer.stderr
+    assert "Traceback" not in answer.stderr

@@ -73,6 +73,9 @@ STATUS_EVERY_S = 5.0
     metavar="HOST:PORT|off",
     help="Serve the portal and console here (with a tariff); off for none.",
 )
+@click.option("--host", default=None, help="The portal's address (instead of --web's host).")
+@click.option("--port", type=click.IntRange(0, 65535), default=None,
+              help="The portal's port (instead of --web's port; 0: any free one).")  # fmt: skip
 @TARIFF_OPTION
 def serve_command(
     db: str | None,
@@ -84,6 +87,8 @@ def serve_command(
     mqtt_client_id: str | None,
     vee_every: float,
     web: str,
+    host: str | None,
+    port: int | None,
     tariff_file: str | None,
 ) -> int:
     """Receive pushes over TCP and MQTT and ingest them, until SIGINT or SIGTERM.
@@ -106,6 +111,11 @@ def serve_command(
         web_at = None if web.strip().lower() == "off" else parse_listen_address(web)
     except ValueError as exc:
         raise click.UsageError(f"--web: {exc}") from None
+    if web_at is None and (host is not None or port is not None):
+        raise click.UsageError("--host and --port name the portal's address; --web is off")
+    if web_at is not None:
+        web_at = (host if host is not None else web_at[0],
+                  port if port is not None else web_at[1])  # fmt: skip
     settings = load_settings(db=db, kek_file=kek_file)
     vault = settings.vault()
     portal = None
