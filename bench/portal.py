@@ -29,6 +29,8 @@ import json
 import multiprocessing
 import os
 import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -101,6 +103,16 @@ class Run:
     wall_s: float = 0.0
     client_cpu_s: float = 0.0
     server_cpu_s: float | None = None
+    #: From a generator that tells only its summary (wrk): requests, p50, p95, p99, max [s]
+    summary: tuple[int, float, float, float, float] | None = None
+
+    def figures(self) -> tuple[int, float, float, float, float]:
+        """Requests, p50, p95, p99 and the slowest. [s]"""
+        if self.summary is not None:
+            return self.summary
+        lat = np.array(self.latencies)
+        p50, p95, p99 = np.percentile(lat, [50, 95, 99])
+        return len(lat), float(p50), float(p95), float(p99), float(lat.max())
 
 
 # --- the store ------------------------------------------------------------------------------
@@ -383,15 +395,63 @@ def _ms(seconds: float) -> str:
 
 
 def _row(label: str, clients: str, run: Run, *, bold_p95: bool = False) -> str:
-    lat = np.array(run.latencies)
-    p50, p95, p99 = np.percentile(lat, [50, 95, 99])
+    count, p50, p95, p99, slowest = run.figures()
     p95_text = f"**{_ms(p95)}**" if bold_p95 else _ms(p95)
     server = "-" if run.server_cpu_s is None else f"{run.server_cpu_s / run.wall_s:.0%}"
-    each = "-" if run.server_cpu_s is None else _ms(run.server_cpu_s / len(lat))
+    each = "-" if run.server_cpu_s is None else _ms(run.server_cpu_s / count)
     client = f"{run.client_cpu_s / run.wall_s:.0%}" if run.client_cpu_s else "-"
-    return (f"| {label} | {clients} | {len(lat):,} | {len(lat) / run.wall_s:,.1f} | {_ms(p50)} "
-            f"| {p95_text} | {_ms(p99)} | {_ms(lat.max())} | {run.errors} | {server} | {each} "
+    return (f"| {label} | {clients} | {count:,} | {count / run.wall_s:,.1f} | {_ms(p50)} "
+            f"| {p95_text} | {_ms(p99)} | {_ms(slowest)} | {run.errors} | {server} | {each} "
             f"| {client} |")  # fmt: skip
+
+
+# wrk (Debian's `wrk`, in C) as a second load generator: each request is the next of the
+# list below, whose entries name the customers in turn; it writes one summary line.
+_WRK_DONE = """
+local n = 0
+request = function()
+  n = n + 1
+  local x = entries[(n % #entries) + 1]
+  return wrk.format("GET", x[1], {["Cookie"] = x[2], ["Authorization"] = x[3]})
+end
+done = function(s, l, r)
+  local bad = s.errors.status + s.errors.connect + s.errors.read + s.errors.write
+              + s.errors.timeout
+  io.write(string.format("OPENAMS %d %d %d %d %d %d %d\\n", s.requests, bad, s.duration,
+                         l:percentile(50), l:percentile(95), l:percentile(99), l.max))
+end
+"""
+
+
+def _wrk(base: str, users: list[tuple[Sampled, str]], path_of, seconds: float,
+         pids: list[int], folder: Path) -> Run | None:  # fmt: skip
+    """The load of :func:`_load` from wrk with as many connections as users; None without
+    wrk. Its own CPU is not counted (it is another process)."""
+    program = shutil.which("wrk")
+    if program is None:
+        return None
+    entries = [
+        (path_of(who, n), f"{SESSION_COOKIE}={cookie}", f"Bearer {who.token}")
+        for n in range(12) for who, cookie in users
+    ]  # fmt: skip
+    script = folder / "portal.lua"
+    listed = ",\n".join("{" + ", ".join(json.dumps(part) for part in e) + "}" for e in entries)
+    script.write_text(f"entries = {{\n{listed}\n}}\n{_WRK_DONE}")
+    server_before = _cpu_s(pids)
+    done = subprocess.run(  # noqa: S603 - wrk, with arguments made here
+        [program, "-t2", f"-c{len(users)}", f"-d{seconds:.0f}s", "-s", str(script), base + "/"],
+        capture_output=True, text=True, timeout=seconds + 120, check=False,
+    )  # fmt: skip
+    server_after = _cpu_s(pids)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("OPENAMS ")), None)
+    if line is None:
+        raise SystemExit(f"wrk failed: {done.stderr.strip() or done.stdout.strip()}")
+    count, bad, wall_us, p50, p95, p99, slowest = (int(x) for x in line.split()[1:])
+    run = Run(errors=bad, wall_s=wall_us / 1e6,
+              summary=(count, p50 / 1e6, p95 / 1e6, p99 / 1e6, slowest / 1e6))  # fmt: skip
+    if server_before is not None and server_after is not None:
+        run.server_cpu_s = server_after - server_before
+    return run
 
 
 def _stored(path: Path, points: int, sample: int) -> tuple[float, int, list[Sampled]]:
@@ -462,6 +522,7 @@ def main(argv: list[str] | None = None) -> int:
             users = [(who, _log_in(base, who)) for who in sampled]
             _check(base, *users[0])
             runs = {}
+            wrk: dict[str, Run | None] = {}
             loads = [os.getloadavg()[0]]
             for name, path_of in (("view", _month_view), ("values", _values)):
                 print(f"… {name}: one client", file=sys.stderr, flush=True)
@@ -470,6 +531,9 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"… {name}: {len(users)} clients", file=sys.stderr, flush=True)
                 runs[name, len(users)] = asyncio.run(_load(base, users, path_of, args.seconds,
                                                            sys.maxsize, pids))  # fmt: skip
+                loads.append(os.getloadavg()[0])
+                print(f"… {name}: {len(users)} wrk connections", file=sys.stderr, flush=True)
+                wrk[name] = _wrk(base, users, path_of, args.seconds, pids, Path(tmp))
                 loads.append(os.getloadavg()[0])
         finally:
             stop.set()
@@ -483,6 +547,13 @@ def main(argv: list[str] | None = None) -> int:
         name: float(np.percentile(runs[name, many].latencies, 95)) for name in ("view", "values")
     }
     verdict = "met" if all(v <= TARGET_S for v in p95.values()) else "not met"
+    wrk_p95 = {name: run.figures()[2] for name, run in wrk.items() if run is not None}
+    if len(wrk_p95) == 2:
+        wrk_verdict = "met" if all(v <= TARGET_S for v in wrk_p95.values()) else "not met"
+        wrk_text = (f"; with wrk as the generator **{wrk_verdict}** (month view "
+                    f"{_ms(wrk_p95['view'])}, values API {_ms(wrk_p95['values'])})")  # fmt: skip
+    else:
+        wrk_text = "; wrk was not installed, so there are no wrk rows"
     loads_text = " → ".join(f"{load:.1f}" for load in loads)
     cpu_each = {
         name: (runs[name, many].server_cpu_s or 0.0) / len(runs[name, many].latencies)
@@ -498,11 +569,15 @@ def main(argv: list[str] | None = None) -> int:
               "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|")  # fmt: skip
     rows = "\n".join([
         _row("month view `/`", str(many), runs["view", many], bold_p95=True),
+        *([_row("month view `/`, wrk", str(many), wrk["view"], bold_p95=True)]
+          if wrk.get("view") else []),
         _row("month view `/`", "1", runs["view", 1]),
         _row("`month_to_date` alone, in process", "-", alone["view"]),
         _row("its spot prices alone (`hourly_prices_nok`, cached)", "-", alone["prices"]),
         _row("the same spot prices without the cache", "-", alone["worked"]),
         _row("values API, a month", str(many), runs["values", many], bold_p95=True),
+        *([_row("values API, a month, wrk", str(many), wrk["values"], bold_p95=True)]
+          if wrk.get("values") else []),
         _row("values API, a month", "1", runs["values", 1]),
         _row("`SqlValueStore.values` alone, in process", "-", alone["values"]),
     ])  # fmt: skip
@@ -516,8 +591,9 @@ def main(argv: list[str] | None = None) -> int:
 {header}
 {rows}
 
-* Target: p95 ≤ 50 ms for both requests under {many} concurrent clients — **{verdict}**
-  (month view {_ms(p95["view"])}, values API {_ms(p95["values"])}).
+* Target: p95 ≤ 50 ms for both requests under {many} concurrent clients — with the
+  Python clients **{verdict}** (month view {_ms(p95["view"])}, values API
+  {_ms(p95["values"])}){wrk_text}. Server processes: {args.processes}.
 * The server: the portal of `create_app` in one uvicorn process (`WebServer`, as
   `ams serve --web` runs it) in a child process, its clock at {TODAY:%d.%m.%Y} 12:00. The
   load generator: this process, {many} asyncio clients (`httpx2`, one keep-alive
@@ -526,6 +602,9 @@ def main(argv: list[str] | None = None) -> int:
   {args.seconds:.0f} s per request kind, after one request not counted. The server and the
   generator share this machine's {os.cpu_count()} cores; CPU is the share of one core
   each used during the run (the generator's latencies include its own turn-around).
+  The wrk rows: Debian's `wrk` (C; 2 threads, {many} keep-alive connections), each
+  request the next of the same paths for the customers in turn, for the same time; its
+  own CPU is not measured, and it leaves more of the cores to the server.
 * Each client waits for its answer before it asks again, so under load the latency is
   about the clients ÷ the answers per second: p95 ≤ 50 ms for {many} clients needs some
   {needed:,.0f} answers a second from the one server process, that is at most
