@@ -657,12 +657,15 @@ p95 375.4 ms at 108 a second; one client 16.6 ms and 5.8 ms):
   2 to 3 ms of work (1 thread: 3.1 to 3.7 ms; 2 threads: 4.1 to 5.0 ms; 4 threads: 5.6
   to 6.7 ms). The month view and the values API are now coroutines (`async def`) that do
   their short reads on the event loop: 2.4 to 2.8 ms per request. Two server
-  processes at one port (`--processes 2`, `SO_REUSEPORT`; 2026-12-06 17:55 UTC) answered
-  more (month view 460 a second, values 502) but no faster at the tail (p95 86.9 ms and
-  78.5 ms, p50 38.1 ms and 33.2 ms): the two cores were full (the servers 150 % of a
-  core, the generator 45 %) and each request cost 3.0 to 3.3 ms of server CPU. uvloop
-  and httptools (uvicorn's faster loop and HTTP parser, tried in the same way) did not
-  change the server CPU per request measurably (2.4 ms), so they are not dependencies.
+  processes at one port (`--processes 2`, as `ams serve --web-processes 2`; 2026-12-06
+  17:58 UTC, same estate) answered more: month view 515 a second from the Python clients
+  and 656 from wrk, values 448 and 610; p95 67.6 and 55.3 ms (month view), 87.2 and
+  53.3 ms (values), with one client 4.2 and 4.0 ms. The two cores were full (the servers
+  150 to 190 % of a core with the generator beside them) and each request cost 2.8 to
+  3.4 ms of server CPU; the kernel spreads the 20 connections over the processes
+  unevenly, which widens the tail. uvloop and httptools (uvicorn's faster loop and HTTP
+  parser) did not change the server CPU per request measurably (2.4 ms), so they are not
+  dependencies.
 * What is left: of the {_ms(cpu_each["view"])} of server CPU per month view under load,
   `month_to_date` takes some {_ms(p50_alone["view"])} (its row's p50: reading the month's
   values and settling them); the rest is the session, the customer's metering points,

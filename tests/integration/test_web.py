@@ -10,6 +10,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from datetime import date
 from importlib import resources
@@ -185,6 +186,64 @@ def test_ams_serve_serves_the_portal_beside_the_headend(tmp_path):
         assert process.wait(30) == 0
         if process.stdout is not None:
             process.stdout.close()
+
+
+def test_ams_serve_can_serve_the_portal_from_more_processes(tmp_path):
+    url = f"sqlite:///{tmp_path / 'openams.db'}"
+    open_store(url).close()
+    tariff = str(resources.files("openams") / "data" / "tariffs" / "elvia_2026.toml")
+    process = subprocess.Popen(
+        [sys.executable, "-c", "import sys; from openams.cli import main; sys.exit(main())",
+         "serve", "--db", url, "--tcp", "127.0.0.1:0", "--port", "0", "--web-processes", "3",
+         "--tariff", tariff, "--vee-every", "0"],
+        env={**os.environ, "OPENAMS_KEK": "00" * 32}, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        while line and not line.startswith("portal at "):
+            line = process.stdout.readline()
+        assert line.endswith("(3 processes)\n"), line
+        address = line.split()[2]
+        children = _children(process.pid)
+        assert len(children) >= 2  # the two further portal processes
+        for _ in range(30):  # new connections, spread over the processes by the kernel
+            with urllib.request.urlopen(address + "login", timeout=10) as response:  # noqa: S310
+                assert response.status == 200
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) == 0
+        if process.stdout is not None:
+            process.stdout.close()
+    deadline = time.monotonic() + 10  # the spawn start method's helper leaves last
+    while [pid for pid in children if _alive(pid)] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [pid for pid in children if _alive(pid)]  # none left
+
+
+def _alive(pid: int) -> bool:
+    """Whether process ``pid`` runs (a zombie waiting for its parent does not)."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if parent == pid:
+                found.append(int(entry))
+    return found
 
 
 def test_ams_serve_refuses_a_portal_address_with_the_portal_off(tmp_path):

@@ -3,6 +3,7 @@ port split the connections between them; a port taken without sharing is refused
 
 from __future__ import annotations
 
+import socket
 import urllib.request
 
 import pytest
@@ -35,6 +36,11 @@ def test_servers_sharing_a_port_both_answer():
         assert second.start() == url
         answered = {_ask(url) for _ in range(64)}
         assert answered == {"first", "second"}  # one-sided: 2 x 2**-64
+        # A socket that says TCP: asyncio turns Nagle's algorithm off on the connections
+        # it accepts only then (else every reply in two writes waits some 40 ms).
+        for server in (first, second):
+            (listening,) = server._server.servers[0].sockets
+            assert listening.proto == socket.IPPROTO_TCP
     finally:
         second.stop()
         first.stop()

@@ -21,7 +21,7 @@ from openams.headend import (
 from openams.services.tariff_files import load_tariff_file
 from openams.store import open_store
 from openams.web import create_app
-from openams.web.server import WebServer
+from openams.web.server import MorePortals, WebServer
 
 from .meters import DB_OPTION
 from .settle import TARIFF_OPTION
@@ -76,6 +76,8 @@ STATUS_EVERY_S = 5.0
 @click.option("--host", default=None, help="The portal's address (instead of --web's host).")
 @click.option("--port", type=click.IntRange(0, 65535), default=None,
               help="The portal's port (instead of --web's port; 0: any free one).")  # fmt: skip
+@click.option("--web-processes", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Processes serving the portal at its address (one more core each).")  # fmt: skip
 @TARIFF_OPTION
 def serve_command(
     db: str | None,
@@ -89,6 +91,7 @@ def serve_command(
     web: str,
     host: str | None,
     port: int | None,
+    web_processes: int,
     tariff_file: str | None,
 ) -> int:
     """Receive pushes over TCP and MQTT and ingest them, until SIGINT or SIGTERM.
@@ -118,10 +121,12 @@ def serve_command(
                   port if port is not None else web_at[1])  # fmt: skip
     settings = load_settings(db=db, kek_file=kek_file)
     vault = settings.vault()
-    portal = None
+    portal, more, portal_host = None, None, ""
     if web_at is not None and tariff_file is not None:
-        app = create_app(settings, tariff=load_tariff_file(tariff_file))
-        portal = WebServer(app, *web_at)
+        portal_host = web_at[0]
+        tariff = load_tariff_file(tariff_file)
+        portal = WebServer(create_app(settings, tariff=tariff), *web_at,
+                           reuse_port=web_processes > 1)  # fmt: skip
     elif web_at is not None:
         click.echo("portal off: name the tariff with --tariff or $OPENAMS_TARIFF")
     store = open_store(settings.db_url)
@@ -133,7 +138,14 @@ def serve_command(
         try:
             headend.start()
             if portal is not None:
-                click.echo(f"portal at {portal.start()}/")
+                address = portal.start()
+                if web_processes > 1:
+                    bound_port = int(address.rsplit(":", 1)[1])
+                    more = MorePortals(settings, tariff, portal_host, bound_port,
+                                       web_processes - 1)  # fmt: skip
+                    more.start()
+                click.echo(f"portal at {address}/ ({web_processes} processes)"
+                           if web_processes > 1 else f"portal at {address}/")  # fmt: skip
             if headend.tcp is not None:
                 click.echo(f"listening on {headend.tcp.address} (IEC 62056-47 wrapper)")
             if subscribe is not None:
@@ -144,6 +156,8 @@ def serve_command(
             final = headend.stop()
         finally:
             headend.stop()
+            if more is not None:
+                more.stop()
             if portal is not None:
                 portal.stop()
             for signum, handler in previous.items():
