@@ -3,18 +3,25 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from openams.errors import InputError
 from openams.services.accounts import Account, StoredAccount
 
-from .engine import Store
+from .engine import Store, fetch_rows_in
 from .schema import accounts, web_sessions
 
 __all__ = ["SqlAccountStore"]
 
 _A = accounts.c
+# Built once: every request with a session cookie looks it up.
+_SESSION = (
+    select(web_sessions.c.csrf, web_sessions.c.expires_at_s, _A.account_id, _A.email, _A.role,
+           _A.customer_id)
+    .join(accounts, _A.account_id == web_sessions.c.account_id)
+    .where(web_sessions.c.token_hash == bindparam("token_hash"))
+)  # fmt: skip
 
 
 class SqlAccountStore:
@@ -80,17 +87,11 @@ class SqlAccountStore:
 
     def session(self, token_hash: str) -> tuple[str, Account, int] | None:
         """The CSRF token, account and expiry of a session."""
-        s = web_sessions.c
-        query = (
-            select(s.csrf, s.expires_at_s, _A.account_id, _A.email, _A.role, _A.customer_id)
-            .join(accounts, _A.account_id == s.account_id)
-            .where(s.token_hash == token_hash)
-        )
         with self.store.engine.connect() as connection:
-            row = connection.execute(query).first()
-        if row is None:
+            rows = fetch_rows_in(connection, _SESSION, {"token_hash": token_hash})
+        if not rows:
             return None
-        csrf, expires, account_id, email, role, customer_id = row
+        csrf, expires, account_id, email, role, customer_id = rows[0]
         return csrf, Account(account_id, email, role, customer_id), expires
 
     def drop_session(self, token_hash: str) -> None:

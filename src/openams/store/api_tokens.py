@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 
 from openams.services.api_tokens import ApiToken
 
-from .engine import Store
+from .engine import Store, fetch_rows_in
 from .schema import api_tokens
 
 __all__ = ["SqlTokenStore"]
@@ -17,6 +17,8 @@ __all__ = ["SqlTokenStore"]
 _T = api_tokens.c
 _COLUMNS = (_T.token_id, _T.account_id, _T.customer_id, _T.label, _T.scopes, _T.created_at_s,
             _T.expires_at_s, _T.revoked_at_s)  # fmt: skip
+# Built once: every API request looks its token up.
+_BY_HASH = select(*_COLUMNS).where(_T.token_hash == bindparam("token_hash"))
 
 
 def _token(row: Any) -> ApiToken:
@@ -47,8 +49,8 @@ class SqlTokenStore:
     def token_by_hash(self, token_hash: str) -> ApiToken | None:
         """The token of a hash."""
         with self.store.engine.connect() as connection:
-            row = connection.execute(select(*_COLUMNS).where(_T.token_hash == token_hash)).first()
-        return None if row is None else _token(row)
+            rows = fetch_rows_in(connection, _BY_HASH, {"token_hash": token_hash})
+        return _token(rows[0]) if rows else None
 
     def tokens_of(self, account_id: int) -> list[ApiToken]:
         """The tokens an account made, newest first."""

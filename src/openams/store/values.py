@@ -43,9 +43,16 @@ class SqlValueStore:
 
     def values(self, metering_point_id: str, start_s: int, end_s: int) -> list[StoredValue]:
         """Stored values of the metering point starting in ``[start_s, end_s)``."""
+        return [StoredValue(*row) for row in self.value_rows(metering_point_id, start_s, end_s)]
+
+    def value_rows(
+        self, metering_point_id: str, start_s: int, end_s: int
+    ) -> list[tuple[int, int, int | None, int | None, str]]:
+        """:meth:`values` as plain rows in the order of :class:`StoredValue`'s fields (for
+        the values API, which writes them straight out)."""
         params = {"metering_point_id": metering_point_id, "start_s": start_s, "end_s": end_s}
         with self.store.engine.connect() as connection:
-            return [StoredValue(*row) for row in fetch_rows_in(connection, _VALUES, params)]
+            return fetch_rows_in(connection, _VALUES, params)
 
 
 class SqlEditStore:

@@ -183,10 +183,11 @@ def add_routes(app: FastAPI, web: Web) -> None:
         found = token(request, "values:read")
         reachable(found, metering_point_id)
         start_s, end_s = _period(first, last)
-        stored = SqlValueStore(web.store).values(metering_point_id, start_s, end_s)
-        items = [{"start_at_s": v.start_at_s, "resolution_s": v.resolution_s,
-                  "import_wh": v.import_wh, "export_wh": v.export_wh, "status": v.status}
-                 for v in stored[offset : offset + limit]]  # fmt: skip
+        stored = SqlValueStore(web.store).value_rows(metering_point_id, start_s, end_s)
+        items = [{"start_at_s": start, "resolution_s": resolution, "import_wh": imported,
+                  "export_wh": exported, "status": status}
+                 for start, resolution, imported, exported, status
+                 in stored[offset : offset + limit]]  # fmt: skip
         # built as it is: validating a thousand items of the store's own values costs more
         # than the rest of the request
         return Page.model_construct(items=items, limit=limit, offset=offset, total=len(stored))

@@ -8,7 +8,7 @@ calls them.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,6 +18,15 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2.ext import Extension
+from jinja2.lexer import (
+    TOKEN_LPAREN,
+    TOKEN_NAME,
+    TOKEN_RPAREN,
+    TOKEN_STRING,
+    Token,
+    TokenStream,
+)
 from markupsafe import Markup, escape
 from starlette.exceptions import HTTPException
 
@@ -65,6 +74,39 @@ def _kwh_english(value: Decimal) -> str:
     return f"{_english(value, 3)}\u00a0kWh"
 
 
+class _FixedTexts(Extension):
+    """Translates ``_("text")`` when a template is compiled, not each time it is rendered:
+    a call with one string and nothing else becomes the string in the environment's
+    language (``environment.fixed_texts``), which autoescaping then escapes like any other
+    text. Calls with values, and messages that come from the routes, stay calls."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        translate: Callable[[str], str] = getattr(self.environment, "fixed_texts", str)
+        window: list[Token] = []
+        for token in stream:
+            window.append(token)
+            if len(window) < 4:
+                continue
+            name, left, text, right = window
+            if (name.type, name.value, left.type, text.type, right.type) == (
+                TOKEN_NAME,
+                "_",
+                TOKEN_LPAREN,
+                TOKEN_STRING,
+                TOKEN_RPAREN,
+            ):
+                try:
+                    translated = translate(text.value) % {}  # as Jinja's own call does
+                except (TypeError, ValueError, KeyError):
+                    yield window.pop(0)
+                    continue
+                yield Token(name.lineno, TOKEN_STRING, translated)
+                window.clear()
+                continue
+            yield window.pop(0)
+        yield from window
+
+
 def templates(language: str = DEFAULT) -> Environment:
     """The Jinja2 environment of the pages in ``language`` (autoescaping on), with ``_()``
     and the number filters of the language."""
@@ -73,9 +115,10 @@ def templates(language: str = DEFAULT) -> Environment:
         loader=FileSystemLoader(str(folder)),
         autoescape=select_autoescape(["html", "j2"]),
         auto_reload=False,
-        extensions=["jinja2.ext.i18n"],
+        extensions=["jinja2.ext.i18n", _FixedTexts],
     )
     texts = gettext_for(language)
+    env.fixed_texts = texts  # type: ignore[attr-defined] # read by _FixedTexts
 
     # Jinja marks what these return as safe markup and fills in the values escaped: the
     # texts are plain text, so they are escaped here (a message may quote the request).
