@@ -12,6 +12,7 @@ import pytest
 from playwright.sync_api import Page, sync_playwright
 
 from openams.config import Settings
+from openams.domain.han_requests import deadline_for
 from openams.services.accounts import create_account
 from openams.services.invoice import format_kwh, format_nok
 from openams.services.month_to_date import month_to_date
@@ -111,7 +112,7 @@ def test_a_customer_logs_in_and_sees_the_numbers_the_service_computes(portal, br
         page.goto(f"{base}/consumption?mp={OSLO_MP}&from=2026-01-05&to=2026-01-11")
         page.wait_for_selector(".main-svg", timeout=15_000)
         _shot(page, "customer-consumption")
-        for name in ("prices", "invoices", "my-data", "access"):
+        for name in ("prices", "invoices", "my-data", "access", "han", "contact"):
             page.goto(f"{base}/{name}")
             assert page.locator("h1").first.inner_text() != ""
             _shot(page, f"customer-{name}")
@@ -138,8 +139,47 @@ def test_a_wrong_password_is_told_and_an_operator_reaches_the_console(portal, br
         page.wait_for_url(re.compile(r".*/console$"))
         _shot(page, "console")
         assert page.locator("h1").first.inner_text() != ""
+        for name, path in (("console-search", "/console/search?q=Oslo"),
+                           ("console-point", f"/console/mp/{OSLO_MP}"),
+                           ("console-han", "/console/han"),
+                           ("console-settlements", "/console/settlements")):  # fmt: skip
+            page.goto(f"{base}{path}")
+            assert page.locator("h1").first.inner_text() != "", path
+            _shot(page, name)
+        assert OSLO_MP in page.goto(f"{base}/console/search?q=Oslo").text()
     finally:
         page.close()
+
+
+def test_a_customer_asks_for_the_han_port_and_an_operator_opens_it(portal, browser):
+    base, _ = portal
+    deadline = deadline_for(NOW_S)
+    customer = browser.new_page(locale="nb-NO")
+    operator = browser.new_page(locale="nb-NO")
+    try:
+        _log_in(customer, base, "c1@example.no")
+        customer.wait_for_selector(f"[data-mp='{OSLO_MP}']")
+        customer.goto(f"{base}/han")
+        card = customer.locator(f"[data-mp='{OSLO_MP}']")
+        card.locator("button[type=submit]").click()
+        customer.wait_for_selector(f"[data-mp='{OSLO_MP}'] [data-status=requested]")
+        told = card.locator("[data-status=requested]").inner_text()
+        assert f"{deadline:%d.%m.%Y}" in told  # three working days after 20 January
+        assert card.locator("button[type=submit]").count() == 0  # one open request at a time
+        _shot(customer, "customer-han-requested")
+        _log_in(operator, base, "drift@example.no")
+        operator.wait_for_url(re.compile(r".*/console$"))
+        operator.goto(f"{base}/console/han")
+        row = operator.locator("tr[data-request]", has_text=OSLO_MP)
+        assert f"{deadline:%d.%m.%Y}" in row.inner_text()
+        row.locator("button[value=opened]").click()
+        operator.wait_for_load_state()
+        assert operator.locator("tr[data-request]", has_text=OSLO_MP).count() == 0
+        customer.goto(f"{base}/han")
+        customer.wait_for_selector(f"[data-mp='{OSLO_MP}'] [data-status=opened]")
+    finally:
+        customer.close()
+        operator.close()
 
 
 def test_a_customer_switches_to_english_and_back_on_the_same_page(portal, browser):
