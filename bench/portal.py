@@ -19,6 +19,7 @@ Usage: python bench/portal.py [--points 2000] [--clients 20] [--seconds 20] [--n
 ``--db FILE`` keeps the filled store in FILE (and the customers' log-ins beside it, in
 FILE.json) and uses it again on the next run instead of filling a new one.
 ``--processes N`` serves from N processes listening at one port (``SO_REUSEPORT``).
+With Debian's ``wrk`` installed (``apt-get install wrk``) the load is also run from wrk.
 """
 
 from __future__ import annotations
