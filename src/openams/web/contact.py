@@ -20,7 +20,6 @@ Security:
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict, deque
 from typing import Final
 
 from fastapi import FastAPI, Form, Request
@@ -43,7 +42,7 @@ from openams.store.contact import SqlContactStore
 from openams.store.login_links import SqlLoginLinkStore
 from openams.store.outbox import SqlOutboxStore
 
-from .context import SESSION_COOKIE, Web
+from .context import ClientLimit, Web
 from .i18n import current
 
 __all__ = ["LINK_REQUESTS_PER_CLIENT", "LINK_REQUESTS_WINDOW_S", "add_routes"]
@@ -69,24 +68,6 @@ _LINK_SENT: Final = (
 )
 
 
-class _Requests:
-    """Requests per client address over a sliding window."""
-
-    def __init__(self, limit: int, window_s: float) -> None:
-        self.limit = limit
-        self.window_s = window_s
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
-
-    def allow(self, client: str, now: float) -> bool:
-        seen = self._seen[client]
-        while seen and seen[0] <= now - self.window_s:
-            seen.popleft()
-        if len(seen) >= self.limit:
-            return False
-        seen.append(now)
-        return True
-
-
 def add_routes(app: FastAPI, web: Web, settings: Settings, mailer: Mailer | None = None) -> None:
     """Register ``/contact``, ``/contact/confirm/{token}``, ``/login/link`` and
     ``/login/link/{token}``.
@@ -103,7 +84,7 @@ def add_routes(app: FastAPI, web: Web, settings: Settings, mailer: Mailer | None
     mail = mailer
     if mail is None:
         mail = mailer_from_url(settings.smtp_url, lambda: SqlOutboxStore(web.store), web.clock)
-    link_requests = _Requests(LINK_REQUESTS_PER_CLIENT, LINK_REQUESTS_WINDOW_S)
+    link_requests = ClientLimit(LINK_REQUESTS_PER_CLIENT, LINK_REQUESTS_WINDOW_S)
 
     def base_url(request: Request) -> str:
         return settings.public_url or str(request.base_url)
@@ -175,12 +156,10 @@ def add_routes(app: FastAPI, web: Web, settings: Settings, mailer: Mailer | None
         response = web.page("login_link.html.j2", status, step=step, csrf=csrf, token=token,
                             message=message)  # fmt: skip
         response.headers.update(_NO_STORE)
-        response.set_cookie(_LINK_CSRF_COOKIE, csrf, httponly=True, samesite="strict")
-        return response
+        return web.form_page(response, _LINK_CSRF_COOKIE, csrf)
 
     def form_ok(request: Request, csrf: str) -> bool:
-        expected = request.cookies.get(_LINK_CSRF_COOKIE)
-        return bool(expected) and secrets.compare_digest((expected or "").encode(), csrf.encode())
+        return web.form_matches(request, _LINK_CSRF_COOKIE, csrf)
 
     @app.get("/login/link", response_class=HTMLResponse, include_in_schema=False)
     def link_form() -> Response:
@@ -194,8 +173,7 @@ def add_routes(app: FastAPI, web: Web, settings: Settings, mailer: Mailer | None
     ) -> Response:
         if not form_ok(request, csrf):
             return link_page("ask", status=403, message=_FORM_EXPIRED)
-        client = request.client.host if request.client else "unknown"
-        if not link_requests.allow(client, web.clock()):
+        if not link_requests.allow(request, web.clock()):
             return link_page("ask", status=429, message=_TOO_MANY)
         request_login_link(SqlAccountStore(web.store), SqlLoginLinkStore(web.store), mail, email,
                            base_url=base_url(request), language=current(),
@@ -218,10 +196,6 @@ def add_routes(app: FastAPI, web: Web, settings: Settings, mailer: Mailer | None
                                        token, now_s=web.now_s())  # fmt: skip
         except LinkRefused:
             return link_page("refused", status=404, message=_LINK_REFUSED)
-        response = web.redirect("/")
-        response.set_cookie(
-            SESSION_COOKIE, session.token, httponly=True, samesite="strict",
-            secure=request.url.scheme == "https", max_age=session.expires_at_s - web.now_s(),
-        )  # fmt: skip
+        response = web.start_session(request, web.redirect("/"), session)
         response.delete_cookie(_LINK_CSRF_COOKIE)
         return response

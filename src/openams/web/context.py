@@ -8,6 +8,8 @@ calls them.
 
 from __future__ import annotations
 
+import secrets
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,7 +18,7 @@ from importlib import resources
 from typing import Any
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2.ext import Extension
 from jinja2.lexer import (
@@ -40,7 +42,7 @@ from openams.store.accounts import SqlAccountStore
 
 from .i18n import DEFAULT, LANGUAGES, current, gettext_for
 
-__all__ = ["SESSION_COOKIE", "Web", "templates"]
+__all__ = ["SESSION_COOKIE", "ClientLimit", "Web", "templates"]
 
 SESSION_COOKIE = "openams_session"
 
@@ -143,6 +145,26 @@ def _environments() -> dict[str, Environment]:
     return {language: templates(language) for language in LANGUAGES}
 
 
+class ClientLimit:
+    """At most ``limit`` requests per client address over a sliding ``window_s`` (kept in
+    this process)."""
+
+    def __init__(self, limit: int, window_s: float) -> None:
+        self.limit = limit
+        self.window_s = window_s
+        self._seen: dict[str, deque[float]] = defaultdict(deque)
+
+    def allow(self, request: Request, now: float) -> bool:
+        """Count a request of the client of ``request``; whether it is within the limit."""
+        seen = self._seen[request.client.host if request.client else "unknown"]
+        while seen and seen[0] <= now - self.window_s:
+            seen.popleft()
+        if len(seen) >= self.limit:
+            return False
+        seen.append(now)
+        return True
+
+
 @dataclass(slots=True)
 class Web:
     """The application's shared parts.
@@ -204,6 +226,28 @@ class Web:
         """Refuse a form without the session's CSRF token (403)."""
         if not csrf_matches(session, posted):
             raise HTTPException(403)
+
+    @staticmethod
+    def form_page(response: HTMLResponse, cookie: str, token: str) -> HTMLResponse:
+        """``response``, a page with a form made before log-in carrying ``token``, with the
+        cookie the posted form must match (:meth:`form_matches`)."""
+        response.set_cookie(cookie, token, httponly=True, samesite="strict")
+        return response
+
+    @staticmethod
+    def form_matches(request: Request, cookie: str, posted: str) -> bool:
+        """Whether a form made before log-in posts the token of its cookie (in constant
+        time; any text may be posted, so the two are compared as UTF-8 bytes)."""
+        expected = request.cookies.get(cookie)
+        return bool(expected) and secrets.compare_digest((expected or "").encode(), posted.encode())
+
+    def start_session(self, request: Request, response: Response, session: Session) -> Response:
+        """``response`` with the cookie of a new ``session``."""
+        response.set_cookie(
+            SESSION_COOKIE, session.token, httponly=True, samesite="strict",
+            secure=request.url.scheme == "https", max_age=session.expires_at_s - self.now_s(),
+        )  # fmt: skip
+        return response
 
     @staticmethod
     def redirect(to: str) -> RedirectResponse:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections import defaultdict, deque
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, Response
@@ -11,7 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from openams.services.accounts import LoginRefused, log_in, log_out
 from openams.store.accounts import SqlAccountStore
 
-from .context import SESSION_COOKIE, Web
+from .context import SESSION_COOKIE, ClientLimit, Web
 
 __all__ = ["LOGINS_PER_MINUTE", "add_routes"]
 
@@ -27,31 +26,14 @@ _REFUSALS = {
 }
 
 
-class _Attempts:
-    """Log-in attempts per client address over the last minute."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
-
-    def allow(self, client: str, now: float) -> bool:
-        seen = self._seen[client]
-        while seen and seen[0] <= now - 60:
-            seen.popleft()
-        if len(seen) >= LOGINS_PER_MINUTE:
-            return False
-        seen.append(now)
-        return True
-
-
 def add_routes(app: FastAPI, web: Web) -> None:
     """Register ``/login`` and ``/logout``."""
-    attempts = _Attempts()
+    attempts = ClientLimit(LOGINS_PER_MINUTE, 60)
 
     def login_page(message: str = "", status: int = 200) -> HTMLResponse:
         token = secrets.token_urlsafe(24)
-        response = web.page("login.html.j2", status, csrf=token, message=message)
-        response.set_cookie(_LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict")
-        return response
+        page = web.page("login.html.j2", status, csrf=token, message=message)
+        return web.form_page(page, _LOGIN_CSRF_COOKIE, token)
 
     @app.get("/login", response_class=HTMLResponse, include_in_schema=False)
     def login_form() -> Response:
@@ -64,22 +46,16 @@ def add_routes(app: FastAPI, web: Web) -> None:
         password: str = Form(default="", max_length=1024),
         csrf: str = Form(default="", max_length=128),
     ) -> Response:
-        expected = request.cookies.get(_LOGIN_CSRF_COOKIE)
-        if not expected or not secrets.compare_digest(expected.encode(), csrf.encode()):
+        if not web.form_matches(request, _LOGIN_CSRF_COOKIE, csrf):
             return login_page(_REFUSALS["expired"], 403)
-        client = request.client.host if request.client else "unknown"
-        if not attempts.allow(client, web.clock()):
+        if not attempts.allow(request, web.clock()):
             return login_page(_REFUSALS["flood"], 429)
         try:
             session = log_in(SqlAccountStore(web.store), email, password, now_s=web.now_s())
         except LoginRefused as exc:
             locked = "locked" in str(exc)
             return login_page(_REFUSALS["locked" if locked else "wrong"], 401)
-        response = web.redirect("/")
-        response.set_cookie(
-            SESSION_COOKIE, session.token, httponly=True, samesite="strict",
-            secure=request.url.scheme == "https", max_age=session.expires_at_s - web.now_s(),
-        )  # fmt: skip
+        response = web.start_session(request, web.redirect("/"), session)
         response.delete_cookie(_LOGIN_CSRF_COOKIE)
         return response
 
